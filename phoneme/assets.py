@@ -2,7 +2,7 @@
 
 In a source checkout (or editable install) the data lives in the repository's
 top-level ``assets/`` folder; an installed wheel carries the same folder as
-``kmtalk/assets``. ``KMTALK_ASSETS`` overrides both.
+``kmtalk/data``. ``KMTALK_ASSETS`` overrides both.
 
 Examples
 --------
@@ -39,7 +39,7 @@ def assets_dir() -> Path:
     env = os.environ.get("KMTALK_ASSETS")
     here = Path(__file__).resolve().parent.parent
     candidates = [Path(env)] if env else []
-    candidates += [here / "kmtalk" / "assets", here / "assets"]
+    candidates += [here / "kmtalk" / "data", here / "assets"]
     for cand in candidates:
         if (cand / "NOTICE").is_file():
             return cand
