@@ -48,3 +48,19 @@ def test_layer_boundaries():
 
 def test_version():
     assert kmtalk.__version__.count(".") == 2
+
+
+def test_wheel_ships_packages_and_assets(tmp_path):
+    """The built wheel carries the three packages and assets/ as kmtalk/data (a real pip build)."""
+    import subprocess
+    import sys
+    import zipfile
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+                   check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("kmtalk-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for required in ("kmtalk/__init__.py", "phoneme/__init__.py", "completion/__init__.py",
+                     "kmtalk/data/NOTICE", "kmtalk/data/lexicons/en.json", "kmtalk/py.typed"):
+        assert required in names, required
+    assert not any(n.startswith(("tests/", "assets/")) for n in names)
