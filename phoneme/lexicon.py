@@ -100,11 +100,12 @@ class PhoneEntry:
         return self.place.startswith(("front", "back", "central", "open"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Lexicon:
     """A validated viseme lexicon.
 
     Use :func:`load_lexicon` to read one; :meth:`entry` looks a phone up.
+    Compared and hashed by identity (loaded lexicons are cached).
     """
 
     name: str
@@ -113,6 +114,7 @@ class Lexicon:
     aliases: Mapping[str, str]
     source: str = ""
     poses: Mapping[str, Mapping[str, float]] | None = None
+    coarticulation: Mapping[str, Any] | None = None
 
     def entry(self, phone: str) -> PhoneEntry:
         """Return the entry of ``phone`` (IPA; stress/length marks and aliases resolved).
@@ -191,6 +193,31 @@ def _entry(phone: str, raw: Any, where: str) -> PhoneEntry:
     return entry
 
 
+def _poses(raw: Any, where: str) -> dict[str, dict[str, float]] | None:
+    """Viseme poses: {viseme: {channel: weight in [0, 1]}} (channel names are checked by the animator)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise LexiconError(f"{where}: 'poses' must be an object of viseme -> {{channel: weight}}")
+    poses: dict[str, dict[str, float]] = {}
+    for viseme, pose in raw.items():
+        if viseme == "description":
+            continue
+        if viseme not in VISEMES or not isinstance(pose, dict):
+            raise LexiconError(f"{where}: poses: {viseme!r} is not a viseme with a {{channel: weight}} object")
+        try:
+            poses[viseme] = {str(k): float(v) for k, v in pose.items()}
+        except (TypeError, ValueError):
+            raise LexiconError(f"{where}: poses: viseme {viseme!r} has a non-numeric weight") from None
+        bad = [k for k, v in poses[viseme].items() if not 0.0 <= v <= 1.0]
+        if bad:
+            raise LexiconError(f"{where}: poses: viseme {viseme!r} weight(s) {bad} not in [0, 1]")
+    missing = [v for v in VISEMES if v not in poses]
+    if missing:
+        raise LexiconError(f"{where}: poses: viseme(s) {missing} have no pose")
+    return poses
+
+
 def _default_inventory(language: str) -> frozenset[str]:
     if language != "en":
         return frozenset()
@@ -216,10 +243,12 @@ def _parse(data: Any, where: str, required: Iterable[str] | None) -> Lexicon:
     for alias, target in aliases.items():
         if target not in entries:
             raise LexiconError(f"{where}: alias {alias!r} points to {target!r}, which is not defined")
+    poses = _poses(data.get("poses"), where)
     language = str(data.get("language", "en"))
     needed = _default_inventory(language) if required is None else frozenset(required)
     lex = Lexicon(name=str(data.get("name", Path(where).stem)), language=language,
-                  entries=entries, aliases=aliases, source=where, poses=data.get("poses"))
+                  entries=entries, aliases=aliases, source=where, poses=poses,
+                  coarticulation=data.get("coarticulation"))
     missing = sorted(p for p in needed if p not in lex)
     if missing:
         raise LexiconError(f"{where}: the lexicon misses phone(s) {', '.join(repr(p) for p in missing)} "

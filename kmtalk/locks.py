@@ -1,0 +1,279 @@
+"""Editor locks: pin channels at chosen frames; the animation passes through them exactly and smoothly.
+
+A lock specification maps a *when* to a *what*:
+
+- when: an ``int`` is a frame index, a ``float`` is a time in seconds. In
+  JSON (``--locks locks.json``) keys are strings: ``"12"`` is frame 12,
+  ``"1.25"`` or ``"1.25s"`` is 1.25 s.
+- what: a ``{channel: weight}`` dict (a *partial* lock: only the named
+  ARKit channels are pinned), a viseme name such as ``"PP"`` (the mouth —
+  jaw, lip and tongue channels — takes that viseme's pose), or a full frame
+  (an array of 52 weights, or an object with ``weights`` such as a frame of
+  another :class:`~kmtalk.animation.Animation`; all 52 channels pinned).
+
+:func:`apply_locks` adds to each locked channel a correction that equals the
+difference at the lock and fades out smoothly (a smoothstep) over a window
+whose width grows with the size of the correction, so the approach has no
+pop: the slope of the correction is zero at the locked frame and never
+steeper than the largest natural frame-to-frame change nearby (up to the
+0.5 s maximum window). Locked values are then set exactly.
+
+Examples
+--------
+>>> import numpy as np
+>>> from kmtalk.locks import resolve_locks, apply_locks
+>>> w = np.full((31, 52), 0.2, np.float32)
+>>> locks = resolve_locks({15: {"jawOpen": 0.9}}, n_frames=31, fps=30)
+>>> out = apply_locks(w, locks)
+>>> out[15, 17] == np.float32(0.9), bool(0.2 < out[14, 17] < 0.9), out[15, 0] == np.float32(0.2)
+(True, True, True)
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from phoneme.lexicon import VISEMES
+
+from .arkit import ARKIT_INDEX, ARKIT_NAMES
+from .errors import LockError
+
+__all__ = ["Locks", "resolve_locks", "apply_locks", "read_locks_file", "locks_to_json"]
+
+_MAX_WINDOW_S = 0.5
+_MIN_WINDOW_FRAMES = 2
+
+
+@dataclass(frozen=True)
+class Locks:
+    """Resolved locks: ``frames`` [K] (sorted, unique), ``mask`` [K, 52] bool, ``values`` [K, 52] float32."""
+
+    frames: np.ndarray
+    mask: np.ndarray
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.frames.size)
+
+    def as_dict(self) -> dict[int, dict[str, float]]:
+        """``{frame: {channel: weight}}`` — the form stored in an Animation."""
+        return {int(f): {ARKIT_NAMES[c]: float(self.values[k, c]) for c in np.flatnonzero(self.mask[k])}
+                for k, f in enumerate(self.frames)}
+
+    @classmethod
+    def empty(cls) -> "Locks":
+        return cls(np.zeros(0, np.int64), np.zeros((0, 52), bool), np.zeros((0, 52), np.float32))
+
+
+def _frame_of(when: Any, n_frames: int, fps: float) -> int:
+    if isinstance(when, str):
+        text = when.strip().lower()
+        try:
+            when = float(text[:-1]) if text.endswith("s") else (int(text) if text.lstrip("-").isdigit()
+                                                                 else float(text))
+        except ValueError:
+            raise LockError(f"lock time {when!r} is neither a frame number nor seconds (e.g. '12' or '1.25s')") from None
+    if isinstance(when, (bool, np.bool_)):
+        raise LockError(f"lock time {when!r} must be a frame (int) or seconds (float)")
+    if isinstance(when, (int, np.integer)):
+        frame = int(when)
+        if not 0 <= frame < n_frames:
+            raise LockError(f"lock at frame {frame} is outside the animation (frames 0..{n_frames - 1})")
+        return frame
+    if isinstance(when, (float, np.floating)):
+        t = float(when)
+        duration = (n_frames - 1) / fps
+        if not (math.isfinite(t) and -0.5 / fps <= t <= duration + 0.5 / fps):
+            raise LockError(f"lock at {t:.3f} s is outside the audio (0..{duration:.3f} s)")
+        return min(max(int(math.floor(t * fps + 0.5)), 0), n_frames - 1)
+    raise LockError(f"lock time {when!r} must be a frame (int) or seconds (float)")
+
+
+def _channel(name: str) -> int:
+    try:
+        return ARKIT_INDEX[name]
+    except KeyError:
+        close = difflib.get_close_matches(str(name), ARKIT_NAMES, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise LockError(f"lock names unknown channel {name!r}{hint}; use ARKit-52 names") from None
+
+
+def _weight(value: Any, what: str) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise LockError(f"lock weight for {what} must be a number, got {value!r}") from None
+    if not (math.isfinite(v) and 0.0 <= v <= 1.0):
+        raise LockError(f"lock weight for {what} is {v}; weights are in [0, 1]")
+    return v
+
+
+def resolve_locks(
+    locks: Mapping[Any, Any] | Locks | None,
+    *,
+    n_frames: int,
+    fps: float,
+    viseme_poses: np.ndarray | None = None,
+    mouth_mask: np.ndarray | None = None,
+) -> Locks:
+    """Validate a lock specification and turn it into arrays.
+
+    Parameters
+    ----------
+    locks : mapping or Locks or None
+        See the module docstring.
+    n_frames : int
+        Frames of the animation the locks apply to.
+    fps : float
+        Its frame rate (to place locks given in seconds).
+    viseme_poses : ndarray [15, 52], optional
+        Poses for viseme-name locks (rows in :data:`phoneme.lexicon.VISEMES` order).
+    mouth_mask : ndarray[bool, 52], optional
+        Channels a viseme lock pins (default: those any viseme pose uses).
+
+    Returns
+    -------
+    Locks
+
+    Raises
+    ------
+    LockError
+        A lock outside the animation, on an unknown channel, with a weight outside
+        [0, 1], or naming an unknown viseme. Two locks on one frame are merged
+        (the later one wins per channel).
+    """
+    if isinstance(locks, Locks):
+        return locks
+    if not locks:
+        return Locks.empty()
+    merged: dict[int, dict[int, float]] = {}
+    for when, what in locks.items():
+        frame = _frame_of(when, n_frames, fps)
+        pins = merged.setdefault(frame, {})
+        if isinstance(what, str):
+            if what not in VISEMES:
+                raise LockError(f"lock at {when!r} names unknown viseme {what!r}; use one of {', '.join(VISEMES)}")
+            if viseme_poses is None:
+                from .prior.poses import load_prior_tables
+
+                viseme_poses = load_prior_tables().poses
+            mask = mouth_mask if mouth_mask is not None else np.any(viseme_poses != 0, axis=0)
+            row = viseme_poses[VISEMES.index(what)]
+            pins.update({int(c): float(row[c]) for c in np.flatnonzero(mask)})
+        elif isinstance(what, Mapping):
+            if not what:
+                raise LockError(f"lock at {when!r} pins no channel")
+            pins.update({_channel(k): _weight(v, f"{k!r} at {when!r}") for k, v in what.items()})
+        else:
+            row = np.asarray(getattr(what, "weights", what), dtype=np.float64)
+            if row.ndim == 2 and row.shape[0] == 1:
+                row = row[0]
+            if row.shape != (52,):
+                raise LockError(f"lock at {when!r} must be a dict, a viseme name or 52 weights; got shape {row.shape}")
+            pins.update({c: _weight(row[c], f"{ARKIT_NAMES[c]!r} at {when!r}") for c in range(52)})
+    frames = np.array(sorted(merged), dtype=np.int64)
+    mask = np.zeros((frames.size, 52), bool)
+    values = np.zeros((frames.size, 52), np.float32)
+    for k, f in enumerate(frames):
+        for c, v in merged[int(f)].items():
+            mask[k, c] = True
+            values[k, c] = v
+    return Locks(frames, mask, values)
+
+
+def _smoothstep(u: np.ndarray) -> np.ndarray:
+    u = np.clip(u, 0.0, 1.0)
+    return u * u * (3.0 - 2.0 * u)
+
+
+def _window(residual: float, natural: float, fps: float) -> float:
+    """Frames over which a correction of size ``residual`` fades (max smoothstep slope 1.5 r / W)."""
+    w_max = max(_MAX_WINDOW_S * fps, _MIN_WINDOW_FRAMES)
+    if natural <= 1e-6:
+        return w_max
+    return float(np.clip(math.ceil(1.5 * abs(residual) / natural), _MIN_WINDOW_FRAMES, w_max))
+
+
+def apply_locks(weights: np.ndarray, locks: Locks, *, fps: float = 30.0) -> np.ndarray:
+    """Return ``weights`` bent smoothly through every lock (exact at the locked frames).
+
+    Parameters
+    ----------
+    weights : ndarray [T, 52]
+    locks : Locks
+    fps : float, default 30
+        Frame rate (sets the 0.5 s maximum fade window).
+
+    Returns
+    -------
+    ndarray, float32 [T, 52], clipped to [0, 1], equal to the lock values at locked channels.
+    """
+    out = np.array(weights, dtype=np.float64, copy=True)
+    if len(locks) == 0:
+        return out.astype(np.float32)
+    n = out.shape[0]
+    t = np.arange(n, dtype=np.float64)
+    steps = np.abs(np.diff(out, axis=0)).max(axis=1) if n > 1 else np.zeros(1)
+    reach = int(_MAX_WINDOW_S * fps)
+    for c in np.flatnonzero(locks.mask.any(axis=0)):
+        sel = locks.mask[:, c]
+        frames = locks.frames[sel].astype(np.float64)
+        resid = locks.values[sel, c].astype(np.float64) - out[locks.frames[sel], c]
+        widths = np.array([
+            _window(r, float(steps[max(int(f) - reach, 0):int(f) + reach].max(initial=0.0)), fps)
+            for f, r in zip(frames, resid)
+        ])
+        offset = np.zeros(n)
+        # Before the first lock and after the last: fade out.
+        first, last = frames[0], frames[-1]
+        left = t < first
+        offset[left] = resid[0] * (1.0 - _smoothstep((first - t[left]) / widths[0]))
+        right = t > last
+        offset[right] = resid[-1] * (1.0 - _smoothstep((t[right] - last) / widths[-1]))
+        for k in range(len(frames) - 1):
+            a, b = frames[k], frames[k + 1]
+            span = (t >= a) & (t <= b)
+            u = t[span]
+            if b - a <= widths[k] + widths[k + 1]:
+                offset[span] = resid[k] + (resid[k + 1] - resid[k]) * _smoothstep((u - a) / (b - a))
+            else:
+                offset[span] = (resid[k] * (1.0 - _smoothstep((u - a) / widths[k]))
+                                + resid[k + 1] * (1.0 - _smoothstep((b - u) / widths[k + 1])))
+        out[:, c] += offset
+    np.clip(out, 0.0, 1.0, out=out)
+    result = out.astype(np.float32)
+    for k, f in enumerate(locks.frames):
+        cols = np.flatnonzero(locks.mask[k])
+        result[f, cols] = locks.values[k, cols]
+    return result
+
+
+def read_locks_file(path: str | Path) -> dict[str, Any]:
+    """Read a JSON locks file (``{"12": {"jawOpen": 0.4}, "1.5s": "PP"}``).
+
+    Raises
+    ------
+    LockError
+        Unreadable or not a JSON object.
+    """
+    try:
+        data = json.loads(Path(path).read_text("utf-8"))
+    except OSError as exc:
+        raise LockError(f"cannot read locks file {path}: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise LockError(f"locks file {path} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise LockError(f"locks file {path} must hold a JSON object of time -> lock")
+    return data
+
+
+def locks_to_json(locks: Locks) -> dict[str, dict[str, float]]:
+    """Locks as a JSON object keyed by frame number strings."""
+    return {str(f): pins for f, pins in locks.as_dict().items()}
