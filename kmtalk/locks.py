@@ -45,7 +45,7 @@ from phoneme.lexicon import VISEMES
 from .arkit import ARKIT_INDEX, ARKIT_NAMES
 from .errors import LockError
 
-__all__ = ["Locks", "resolve_locks", "apply_locks", "read_locks_file", "locks_to_json"]
+__all__ = ["Locks", "resolve_locks", "merge_locks", "apply_locks", "read_locks_file", "locks_to_json"]
 
 _MAX_WINDOW_S = 0.5
 _MIN_WINDOW_FRAMES = 2
@@ -89,7 +89,7 @@ def _frame_of(when: Any, n_frames: int, fps: float) -> int:
         return frame
     if isinstance(when, (float, np.floating)):
         t = float(when)
-        duration = (n_frames - 1) / fps
+        duration = n_frames / fps
         if not (math.isfinite(t) and -0.5 / fps <= t <= duration + 0.5 / fps):
             raise LockError(f"lock at {t:.3f} s is outside the audio (0..{duration:.3f} s)")
         return min(max(int(math.floor(t * fps + 0.5)), 0), n_frames - 1)
@@ -185,6 +185,27 @@ def resolve_locks(
         for c, v in merged[int(f)].items():
             mask[k, c] = True
             values[k, c] = v
+    return Locks(frames, mask, values)
+
+
+def merge_locks(base: Locks, override: Locks) -> Locks:
+    """Union of two lock sets; where both pin a channel on one frame, ``override`` wins.
+
+    Examples
+    --------
+    >>> a = resolve_locks({3: {"jawOpen": 0.1}}, n_frames=10, fps=30)
+    >>> b = resolve_locks({3: {"jawOpen": 0.5}, 5: "PP"}, n_frames=10, fps=30)
+    >>> m = merge_locks(a, b)
+    >>> m.frames.tolist(), float(m.values[0, 17])
+    ([3, 5], 0.5)
+    """
+    frames = np.union1d(base.frames, override.frames).astype(np.int64)
+    mask = np.zeros((frames.size, 52), bool)
+    values = np.zeros((frames.size, 52), np.float32)
+    for src in (base, override):
+        rows = np.searchsorted(frames, src.frames)
+        values[rows] = np.where(src.mask, src.values, values[rows])
+        mask[rows] |= src.mask
     return Locks(frames, mask, values)
 
 

@@ -42,7 +42,7 @@ Examples
 ...                       Interval("sil", .6, 1.)], duration=1.0)
 >>> [(k.frame, k.kind) for k in select_keys(a, fps=30)]  # doctest: +NORMALIZE_WHITESPACE
 [(0, 'rest'), (3, 'rest'), (8, 'bilabial_closure'), (12, 'vowel_apex'),
- (17, 'bilabial_closure'), (22, 'rest'), (26, 'rest'), (30, 'rest')]
+ (17, 'bilabial_closure'), (22, 'rest'), (26, 'rest'), (29, 'rest')]
 """
 
 from __future__ import annotations
@@ -183,7 +183,8 @@ def select_keys(
     alignment : Alignment
         Timed phones (IPA) and words.
     fps : float, default 30
-        Output frame rate; frames run from 0 to ``round(duration * fps)``.
+        Output frame rate; frame ``i`` is at ``i / fps`` and there are
+        ``round(duration * fps)`` frames (the last one for a pause that reaches the end).
     lexicon : Lexicon or str, optional
         Viseme lexicon (default: the bundled English one).
     loudness : array of float, optional
@@ -222,7 +223,7 @@ def select_keys(
     if not alignment.duration > 0:
         raise AlignmentError("the alignment has zero duration; nothing to animate")
     lex = load_lexicon(lexicon)
-    n_frames = int(round(alignment.duration * fps)) + 1
+    n_frames = max(int(math.floor(alignment.duration * fps + 0.5)), 1)
     loud = None if loudness is None else np.asarray(loudness, dtype=np.float64)
     if loud is not None and (loud.ndim != 1 or loud.size == 0):
         raise AlignmentError("loudness must be a non-empty 1-D per-frame array")

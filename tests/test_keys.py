@@ -32,7 +32,7 @@ def test_bob_example():
     assert kinds.count("bilabial_closure") == 2
     assert kinds.count("vowel_apex") == 1
     assert keys[0].frame == 0 and keys[0].kind == "rest"
-    assert keys[-1].frame == round(a.duration * 30) and keys[-1].kind == "rest"
+    assert keys[-1].frame == round(a.duration * 30) - 1 and keys[-1].kind == "rest"
     for k in keys:
         assert k.kind in KEY_KINDS
         assert k.time == pytest.approx(k.frame / 30)
@@ -52,7 +52,7 @@ def test_every_bilabial_and_labiodental_gets_a_key_even_when_short(fps):
         keys = select_keys(a, fps=fps)
         frames = [k.frame for k in keys]
         assert frames == sorted(frames)
-        assert all(0 <= f <= round(a.duration * fps) for f in frames)
+        assert all(0 <= f < round(a.duration * fps) for f in frames)
         keyed = {k.phone_index for k in keys if k.kind in ("bilabial_closure", "labiodental_contact")}
         expected = {i for i, p in enumerate(a.phones) if p.label in ("p", "b", "m", "f", "v")}
         assert keyed == expected
@@ -73,7 +73,7 @@ def test_rest_keys_inside_long_pause_with_margins():
     rest = [k for k in select_keys(a, fps=100, rest_margin=0.12) if k.kind == "rest"]
     assert [k.frame for k in rest][:3] == [0, 12, 88]
     # A short final pause (< min_pause) gets only the final-frame key.
-    assert rest[-1].frame == round(a.duration * 100)
+    assert rest[-1].frame == round(a.duration * 100) - 1
     assert len(rest) == 4
 
 

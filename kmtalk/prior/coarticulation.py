@@ -24,7 +24,7 @@ Examples
 ...               duration=.6)
 >>> w = blend(a, fps=30)
 >>> from kmtalk.arkit import ARKIT_INDEX
->>> bool(0.5 < w[9, ARKIT_INDEX["jawOpen"]] <= 0.6), float(w[0, ARKIT_INDEX["jawOpen"]])
+>>> bool(0.5 < w[9, ARKIT_INDEX["jawOpen"]] <= 0.6), round(float(w[0, ARKIT_INDEX["jawOpen"]]), 3)
 (True, 0.0)
 """
 
@@ -45,8 +45,11 @@ _EPS = 1e-6
 
 
 def n_frames_for(duration: float, fps: float) -> int:
-    """Frames of an animation of ``duration`` seconds: ``round(duration * fps) + 1`` (both ends included)."""
-    return int(math.floor(duration * fps + 0.5)) + 1
+    """Frames of an animation of ``duration`` seconds: ``round(duration * fps)`` (at least 1).
+
+    Frame ``i`` is shown at ``i / fps`` (the convention of :class:`kmtalk.animation.Animation`).
+    """
+    return max(int(math.floor(duration * fps + 0.5)), 1)
 
 
 @dataclass(frozen=True)

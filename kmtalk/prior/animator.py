@@ -1,0 +1,196 @@
+"""The linguistic prior: timed phones → ARKit-52 curves with no trained weights.
+
+Steps (each a small function you can call on its own):
+
+1. :func:`~kmtalk.prior.coarticulation.blend` — dominance-function
+   coarticulation of the lexicon's viseme poses over jaw, lip and tongue channels;
+2. :func:`modulate` — the JALI axes: jaw opening follows loudness (``jaw``
+   scales it), lip articulation is scaled by ``lip``;
+3. :func:`articulatory_locks` — hard facts that averages miss, as internal
+   locks: the lips meet over every p/b/m (jaw held low, ``mouthClose`` equal
+   to ``jawOpen``, lip-opening channels at 0) and the lower lip meets the
+   upper teeth at every f/v key;
+4. :func:`~kmtalk.locks.apply_locks` — the curves pass through those (and the
+   editor's) locks exactly and flow smoothly around them.
+
+Examples
+--------
+>>> from phoneme.types import Alignment, Interval
+>>> from kmtalk.prior.animator import animate_prior
+>>> from kmtalk.arkit import ARKIT_INDEX
+>>> a = Alignment(words=[Interval("sil", 0, .2), Interval("ma", .2, .6), Interval("sil", .6, .8)],
+...               phones=[Interval("sil", 0, .2), Interval("m", .2, .3, word=1),
+...                       Interval("ɑ", .3, .6, word=1), Interval("sil", .6, .8)], duration=.8)
+>>> w, keys = animate_prior(a, fps=30)
+>>> close = [k.frame for k in keys if k.kind == "bilabial_closure"][0]
+>>> bool(w[close, ARKIT_INDEX["mouthClose"]] == w[close, ARKIT_INDEX["jawOpen"]])
+True
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+from phoneme.keys import KeyMotion, select_keys
+from phoneme.lexicon import VISEMES, Lexicon
+from phoneme.types import Alignment
+
+from ..arkit import ARKIT_INDEX
+from ..errors import LexiconError
+from ..locks import Locks, apply_locks, merge_locks, resolve_locks
+from .coarticulation import blend, n_frames_for
+from .poses import PriorTables, load_prior_tables
+
+__all__ = ["animate_prior", "modulate", "articulatory_locks"]
+
+_JAW = ARKIT_INDEX["jawOpen"]
+_CLOSE = ARKIT_INDEX["mouthClose"]
+
+
+def _gaussian_smooth(x: np.ndarray, sigma_frames: float) -> np.ndarray:
+    if sigma_frames <= 0.3:
+        return x
+    radius = int(math.ceil(3 * sigma_frames))
+    kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma_frames) ** 2)
+    kernel /= kernel.sum()
+    padded = np.pad(x, radius, mode="edge")
+    return np.convolve(padded, kernel, mode="valid")
+
+
+def modulate(
+    weights: np.ndarray,
+    tables: PriorTables,
+    *,
+    fps: float,
+    loudness_db: np.ndarray | None = None,
+    jaw: float = 1.0,
+    lip: float = 1.0,
+) -> np.ndarray:
+    """Apply the JALI jaw and lip axes.
+
+    ``jawOpen`` is scaled by ``1 + gain * (dB - median speech dB) / 20``
+    (clipped, settings in the lexicon's ``coarticulation.loudness``) and by
+    ``jaw``; the lip group by ``lip``. Shouting opens the jaw wider,
+    mumbling barely moves the lips.
+
+    Returns
+    -------
+    ndarray, float32 [T, 52] in [0, 1]
+    """
+    out = np.array(weights, dtype=np.float64, copy=True)
+    if loudness_db is not None:
+        cfg = (tables.lexicon.coarticulation or {}).get("loudness")
+        if not cfg:
+            raise LexiconError("the lexicon's coarticulation section has no 'loudness' settings")
+        loud = np.asarray(loudness_db, dtype=np.float64)[: out.shape[0]]
+        if loud.size < out.shape[0]:
+            loud = np.pad(loud, (0, out.shape[0] - loud.size), mode="edge")
+        speech = loud[loud > loud.max() - 40.0]
+        ref = float(np.median(speech)) if speech.size else float(np.median(loud))
+        loud = _gaussian_smooth(loud, cfg["smooth_s"] * fps)
+        scale = np.clip(1.0 + cfg["gain"] * (loud - ref) / 20.0, cfg["min_scale"], cfg["max_scale"])
+        out[:, _JAW] *= scale
+    out[:, tables.group_masks["jaw"]] *= jaw
+    out[:, tables.group_masks["lips"]] *= lip
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def articulatory_locks(
+    weights: np.ndarray,
+    alignment: Alignment,
+    keys: Sequence[KeyMotion],
+    tables: PriorTables,
+    *,
+    fps: float,
+) -> dict[int, dict[str, float]]:
+    """Internal locks for the categorical facts: bilabial closures and labiodental contacts.
+
+    Every frame inside a p/b/m phone (and its key frame, for phones shorter
+    than a frame) gets: ``jawOpen`` at most ``closure.max_jaw``,
+    ``mouthClose`` equal to it, and the lip-opening channels at 0. Every f/v
+    key frame gets the lip channels of the FF pose and a jaw no wider than it.
+
+    Returns
+    -------
+    dict
+        ``{frame: {channel: weight}}``, ready for :func:`kmtalk.locks.resolve_locks`.
+    """
+    co = tables.lexicon.coarticulation or {}
+    try:
+        max_jaw = float(co["closure"]["max_jaw"])
+        opening = [ARKIT_INDEX[n] for n in co["closure"]["open_channels"]]
+        contact = tables.poses[VISEMES.index(co["contact"]["viseme"])]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise LexiconError(f"the lexicon's 'closure'/'contact' settings are malformed ({exc!r})") from None
+    names = list(ARKIT_INDEX)
+    n = weights.shape[0]
+    pins: dict[int, dict[str, float]] = {}
+
+    def closure(frame: int) -> None:
+        j = float(min(weights[frame, _JAW], max_jaw))
+        p = pins.setdefault(frame, {})
+        p.update({"jawOpen": j, "mouthClose": j})
+        p.update({names[c]: 0.0 for c in opening})
+
+    lips = np.flatnonzero(tables.group_masks["lips"])
+    for key in keys:
+        ph = alignment.phones[key.phone_index]
+        if key.kind == "bilabial_closure":
+            lo = max(int(math.ceil(ph.start * fps - 1e-9)), 0)
+            hi = min(int(math.floor(ph.end * fps + 1e-9)), n - 1)
+            for frame in {key.frame, *range(lo, hi + 1)}:
+                closure(frame)
+        elif key.kind == "labiodental_contact" and key.frame not in pins:
+            p = pins.setdefault(key.frame, {})
+            p.update({names[c]: float(contact[c]) for c in lips})
+            p["jawOpen"] = float(min(weights[key.frame, _JAW], contact[_JAW]))
+    return pins
+
+
+def animate_prior(
+    alignment: Alignment,
+    fps: float = 30.0,
+    *,
+    lexicon: Lexicon | str | None = None,
+    loudness_db: np.ndarray | None = None,
+    jaw: float = 1.0,
+    lip: float = 1.0,
+    locks: Locks | None = None,
+    n_frames: int | None = None,
+) -> tuple[np.ndarray, list[KeyMotion]]:
+    """Animate an alignment with the linguistic prior.
+
+    Parameters
+    ----------
+    alignment : Alignment
+    fps : float, default 30
+    lexicon : Lexicon or str, optional
+        Viseme lexicon with poses (default: bundled English).
+    loudness_db : ndarray [T], optional
+        Per-frame loudness (see :func:`phoneme.loudness.frame_loudness`):
+        drives the jaw and places vowel apexes.
+    jaw, lip : float, default 1
+        JALI style axes.
+    locks : Locks, optional
+        Editor locks: exact at their frames; where one pins a channel that a
+        closure also pins on the same frame, the editor wins.
+    n_frames : int, optional
+        Frames to produce (default ``round(duration * fps)``).
+
+    Returns
+    -------
+    weights : ndarray, float32 [T, 52] in [0, 1]
+    keys : list of KeyMotion
+    """
+    tables = load_prior_tables(lexicon)
+    n = n_frames if n_frames is not None else n_frames_for(alignment.duration, fps)
+    keys = select_keys(alignment, fps, lexicon=tables.lexicon, loudness=loudness_db)
+    w = blend(alignment, fps, tables=tables, n_frames=n)
+    w = modulate(w, tables, fps=fps, loudness_db=loudness_db, jaw=jaw, lip=lip)
+    facts = resolve_locks(articulatory_locks(w, alignment, keys, tables, fps=fps), n_frames=n, fps=fps)
+    if locks is not None:
+        facts = merge_locks(facts, locks)  # the editor wins where both pin a channel
+    return apply_locks(w, facts, fps=fps), keys
