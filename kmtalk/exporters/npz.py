@@ -1,0 +1,28 @@
+"""``.npz``: kmtalk's own animation file, i.e. :meth:`kmtalk.animation.Animation.save`.
+
+Examples
+--------
+>>> import numpy as np, tempfile, os
+>>> from kmtalk.animation import Animation
+>>> from kmtalk.exporters.npz import write_npz
+>>> anim = Animation(fps=30, weights=np.zeros((2, 52)))
+>>> p = write_npz(anim, os.path.join(tempfile.mkdtemp(), "a.npz"))
+>>> p.name
+'a.npz'
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..animation import Animation
+
+__all__ = ["write_npz"]
+
+
+def write_npz(anim: "Animation", path: str | os.PathLike[str]) -> Path:
+    """Write ``anim`` with :meth:`Animation.save` (versioned, no pickle). Returns the path."""
+    return anim.save(path)
