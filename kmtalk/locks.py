@@ -11,12 +11,12 @@ A lock specification maps a *when* to a *what*:
   (an array of 52 weights, or an object with ``weights`` such as a frame of
   another :class:`~kmtalk.animation.Animation`; all 52 channels pinned).
 
-:func:`apply_locks` adds to each locked channel a correction that equals the
-difference at the lock and fades out smoothly (a smoothstep) over a window
-whose width grows with the size of the correction, so the approach has no
-pop: the slope of the correction is zero at the locked frame and never
-steeper than the largest natural frame-to-frame change nearby (up to the
-0.5 s maximum window). Locked values are then set exactly.
+:func:`apply_locks` pulls each locked channel towards its value with a
+smoothstep-shaped weight around the lock, over a window that grows with the
+distance to cover (up to 0.5 s) and never reaches past the channel's
+neighbouring locks. The curve meets every lock exactly and arrives with zero
+slope: the step into a locked frame stays within the largest natural
+frame-to-frame change nearby, and away from locks the motion is untouched.
 
 Examples
 --------
@@ -214,60 +214,69 @@ def _smoothstep(u: np.ndarray) -> np.ndarray:
     return u * u * (3.0 - 2.0 * u)
 
 
-def _window(residual: float, natural: float, fps: float) -> float:
-    """Frames over which a correction of size ``residual`` fades (max smoothstep slope 1.5 r / W)."""
-    w_max = max(_MAX_WINDOW_S * fps, _MIN_WINDOW_FRAMES)
+def _window(residual: float, natural: float, fps: float) -> int:
+    """Frames over which a lock's pull fades, so that neither the slope of the pull
+    (at most ``1.5 |r| / W``) nor the step into the locked frame
+    (``smoothstep(1 / W) (|r| + natural)``) exceeds the natural frame-to-frame change."""
+    w_max = max(int(round(_MAX_WINDOW_S * fps)), _MIN_WINDOW_FRAMES)
     if natural <= 1e-6:
         return w_max
-    return float(np.clip(math.ceil(1.5 * abs(residual) / natural), _MIN_WINDOW_FRAMES, w_max))
+    r = abs(residual)
+    need = max(1.5 * r / natural, math.sqrt(3.0 * (r + natural) / natural))
+    return int(np.clip(math.ceil(need), _MIN_WINDOW_FRAMES, w_max))
 
 
 def apply_locks(weights: np.ndarray, locks: Locks, *, fps: float = 30.0) -> np.ndarray:
     """Return ``weights`` bent smoothly through every lock (exact at the locked frames).
+
+    Each locked channel is blended towards its locked value with a pull
+    ``w_k(t) = 1 - smoothstep(|t - f_k| / W_k)`` around each lock ``f_k``::
+
+        out(t) = (1 - sum_k w_k(t)) * weights(t) + sum_k w_k(t) * value_k
+
+    ``W_k`` grows with the distance to cover (see the module docstring) but
+    never reaches past the neighbouring locks of the same channel, so the
+    pulls never sum above 1, every lock is met exactly, the curve arrives at
+    a lock with zero slope, and between far-apart locks the original motion
+    is untouched.
 
     Parameters
     ----------
     weights : ndarray [T, 52]
     locks : Locks
     fps : float, default 30
-        Frame rate (sets the 0.5 s maximum fade window).
+        Frame rate (sets the 0.5 s maximum pull window).
 
     Returns
     -------
-    ndarray, float32 [T, 52], clipped to [0, 1], equal to the lock values at locked channels.
+    ndarray, float32 [T, 52], in [0, 1], equal to the lock values at locked channels.
     """
-    out = np.array(weights, dtype=np.float64, copy=True)
+    base = np.asarray(weights, dtype=np.float64)
+    out = base.copy()
     if len(locks) == 0:
         return out.astype(np.float32)
     n = out.shape[0]
-    t = np.arange(n, dtype=np.float64)
-    steps = np.abs(np.diff(out, axis=0)).max(axis=1) if n > 1 else np.zeros(1)
-    reach = int(_MAX_WINDOW_S * fps)
+    steps = np.abs(np.diff(base, axis=0)).max(axis=1) if n > 1 else np.zeros(1)
+    reach = int(round(_MAX_WINDOW_S * fps))
     for c in np.flatnonzero(locks.mask.any(axis=0)):
         sel = locks.mask[:, c]
-        frames = locks.frames[sel].astype(np.float64)
-        resid = locks.values[sel, c].astype(np.float64) - out[locks.frames[sel], c]
-        widths = np.array([
-            _window(r, float(steps[max(int(f) - reach, 0):int(f) + reach].max(initial=0.0)), fps)
-            for f, r in zip(frames, resid)
-        ])
-        offset = np.zeros(n)
-        # Before the first lock and after the last: fade out.
-        first, last = frames[0], frames[-1]
-        left = t < first
-        offset[left] = resid[0] * (1.0 - _smoothstep((first - t[left]) / widths[0]))
-        right = t > last
-        offset[right] = resid[-1] * (1.0 - _smoothstep((t[right] - last) / widths[-1]))
-        for k in range(len(frames) - 1):
-            a, b = frames[k], frames[k + 1]
-            span = (t >= a) & (t <= b)
-            u = t[span]
-            if b - a <= widths[k] + widths[k + 1]:
-                offset[span] = resid[k] + (resid[k + 1] - resid[k]) * _smoothstep((u - a) / (b - a))
-            else:
-                offset[span] = (resid[k] * (1.0 - _smoothstep((u - a) / widths[k]))
-                                + resid[k + 1] * (1.0 - _smoothstep((b - u) / widths[k + 1])))
-        out[:, c] += offset
+        frames = locks.frames[sel]
+        values = locks.values[sel, c].astype(np.float64)
+        pull = np.zeros(n)
+        target = np.zeros(n)
+        for k, (f, v) in enumerate(zip(frames, values)):
+            f = int(f)
+            natural = float(steps[max(f - reach, 0):f + reach].max(initial=0.0))
+            width = _window(v - base[f, c], natural, fps)
+            left = min(width, f - int(frames[k - 1])) if k > 0 else width
+            right = min(width, int(frames[k + 1]) - f) if k + 1 < len(frames) else width
+            lo, hi = max(f - left, 0), min(f + right, n - 1)
+            t = np.arange(lo, hi + 1)
+            dist = np.where(t <= f, (f - t) / left, (t - f) / right)
+            w = 1.0 - _smoothstep(dist)
+            pull[lo:hi + 1] += w
+            target[lo:hi + 1] += w * v
+        out[:, c] = (1.0 - pull) * base[:, c] + target
     np.clip(out, 0.0, 1.0, out=out)
     result = out.astype(np.float32)
     for k, f in enumerate(locks.frames):
