@@ -41,23 +41,13 @@ from phoneme.types import Alignment
 from ..arkit import ARKIT_INDEX
 from ..errors import LexiconError
 from ..locks import Locks, apply_locks, merge_locks, resolve_locks
-from .coarticulation import blend, n_frames_for
+from .coarticulation import blend, gaussian_smooth, n_frames_for
 from .poses import PriorTables, load_prior_tables
 
 __all__ = ["animate_prior", "modulate", "articulatory_locks"]
 
 _JAW = ARKIT_INDEX["jawOpen"]
 _CLOSE = ARKIT_INDEX["mouthClose"]
-
-
-def _gaussian_smooth(x: np.ndarray, sigma_frames: float) -> np.ndarray:
-    if sigma_frames <= 0.3:
-        return x
-    radius = int(math.ceil(3 * sigma_frames))
-    kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma_frames) ** 2)
-    kernel /= kernel.sum()
-    padded = np.pad(x, radius, mode="edge")
-    return np.convolve(padded, kernel, mode="valid")
 
 
 def modulate(
@@ -90,7 +80,7 @@ def modulate(
             loud = np.pad(loud, (0, out.shape[0] - loud.size), mode="edge")
         speech = loud[loud > loud.max() - 40.0]
         ref = float(np.median(speech)) if speech.size else float(np.median(loud))
-        loud = _gaussian_smooth(loud, cfg["smooth_s"] * fps)
+        loud = gaussian_smooth(loud, cfg["smooth_s"] * fps)
         scale = np.clip(1.0 + cfg["gain"] * (loud - ref) / 20.0, cfg["min_scale"], cfg["max_scale"])
         out[:, _JAW] *= scale
     out[:, tables.group_masks["jaw"]] *= jaw

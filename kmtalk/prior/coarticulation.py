@@ -39,7 +39,7 @@ from phoneme.types import Alignment
 
 from .poses import GROUPS, VISEME_INDEX, PriorTables, load_prior_tables
 
-__all__ = ["Target", "phone_targets", "blend", "n_frames_for"]
+__all__ = ["Target", "phone_targets", "blend", "gaussian_smooth", "n_frames_for"]
 
 _EPS = 1e-6
 
@@ -130,7 +130,29 @@ def blend(
             d = tg.dominance * tables.affinity[tg.articulator][g] * shape
             den[g][lo:hi] += d
             num[g][lo:hi] += d[:, None] * pose[group_idx[g]][None, :]
-    out = np.zeros((n, tables.poses.shape[1]), np.float32)
+    out = np.zeros((n, tables.poses.shape[1]))
     for g in GROUPS:
         out[:, group_idx[g]] = num[g] / (den[g][:, None] + _EPS)
-    return np.clip(out, 0.0, 1.0)
+    out = gaussian_smooth(out, tables.smooth_s * fps)
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def gaussian_smooth(x: np.ndarray, sigma_frames: float) -> np.ndarray:
+    """Gaussian low-pass along axis 0 (edges padded by repetition); a no-op for tiny sigma.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = gaussian_smooth(np.array([0., 0., 1., 0., 0.]), 1.0)
+    >>> bool(y[2] < 1 and abs(y.sum() - 1) < 0.1)
+    True
+    """
+    if sigma_frames <= 0.3:
+        return x
+    radius = int(math.ceil(3 * sigma_frames))
+    kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma_frames) ** 2)
+    kernel /= kernel.sum()
+    pad = [(radius, radius)] + [(0, 0)] * (x.ndim - 1)
+    padded = np.pad(x, pad, mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * radius + 1, axis=0)
+    return windows @ kernel

@@ -40,7 +40,7 @@ class PriorTables:
         Channels each articulator group drives (channels in no group stay 0).
     affinity : dict[str, dict[str, float]]
         ``affinity[articulator][group]``: share of a phone's dominance on a group.
-    tail_fraction, min_tail, diphthong_split : float
+    tail_fraction, min_tail, diphthong_split, smooth_s : float
     """
 
     lexicon: Lexicon
@@ -50,6 +50,7 @@ class PriorTables:
     tail_fraction: float
     min_tail: float
     diphthong_split: float
+    smooth_s: float
 
 
 def _names(names: object, where: str) -> list[str]:
@@ -83,19 +84,21 @@ def _tables(lex: Lexicon) -> PriorTables:
         tail_fraction = float(co["tail_fraction"])
         min_tail = float(co["min_tail"])
         split = float(co["diphthong_split"])
+        smooth_s = float(co["smooth_s"])
     except (KeyError, TypeError, ValueError) as exc:
         raise LexiconError(f"{where}: malformed 'coarticulation' section ({exc!r})") from None
     if sum(m.astype(int) for m in masks.values()).max() > 1:
         raise LexiconError(f"{where}: a channel belongs to more than one coarticulation group")
-    if not (0 < tail_fraction < 1 and 0 < split < 1 and min_tail > 0):
-        raise LexiconError(f"{where}: tail_fraction and diphthong_split must be in (0, 1), min_tail > 0")
+    if not (0 < tail_fraction < 1 and 0 < split < 1 and min_tail > 0 and 0 <= smooth_s <= 0.2):
+        raise LexiconError(f"{where}: tail_fraction and diphthong_split must be in (0, 1), "
+                           "min_tail > 0, smooth_s in [0, 0.2]")
     if any(not 0 <= v <= 1 for a in affinity.values() for v in a.values()):
         raise LexiconError(f"{where}: affinities must be in [0, 1]")
     used = np.any(poses != 0, axis=0)
     outside = [ARKIT_NAMES[i] for i in np.flatnonzero(used & ~np.any(list(masks.values()), axis=0))]
     if outside:
         raise LexiconError(f"{where}: poses use channel(s) {outside} that are in no coarticulation group")
-    return PriorTables(lex, poses, masks, affinity, tail_fraction, min_tail, split)
+    return PriorTables(lex, poses, masks, affinity, tail_fraction, min_tail, split, smooth_s)
 
 
 def load_prior_tables(lexicon: Lexicon | str | None = None) -> PriorTables:
