@@ -343,3 +343,43 @@ def test_numpy_model_matches_g2p_en(tmp_path: Path) -> None:
     ours = NeuralG2P.load()
     for word in words:
         assert ours.predict(word, max_phones=20) == reference[word], word
+
+
+# --------------------------------------------------------------- real transcripts
+
+
+def test_librivox_pronunciations_match_the_reference_alignment(speech_dir: Path) -> None:
+    """Each word pocketsphinx aligned in the LibriVox references has its phones among our variants.
+
+    The reference phone tiers are stress-less ARPAbet (pocketsphinx's dictionary), one chosen
+    variant per word ("and(2)"); our normalised transcript must give the same word sequence.
+    """
+    import re
+
+    p = Pronouncer()
+    files = sorted((speech_dir / "librivox").glob("*.phone.json"))
+    assert len(files) == 5
+    checked = 0
+    for path in files:
+        ref = json.loads(path.read_text(encoding="utf-8"))
+        spoken = [w for w in ref["w"] if w["t"] != "<sil>"]
+        words = normalize_text(ref["t"])
+        assert words == [re.sub(r"\(\d+\)$", "", w["t"]) for w in spoken]
+        for word, entry in zip(words, spoken):
+            ref_phones = [ph["t"] for ph in entry["w"]]
+            ours = [[re.sub(r"\d", "", ph) for ph in v] for v in p.arpabet(word)]
+            assert ref_phones in ours, (word, ref_phones, ours)
+            checked += 1
+    assert checked == 71
+
+
+def test_disfluent_transcript_pronounces(speech_dir: Path) -> None:
+    """The MFA test corpus ("um", "uh", "yknow", contractions) normalises and pronounces fully."""
+    p = Pronouncer()
+    text = (speech_dir / "mfa_tests" / "acoustic_corpus.lab").read_text(encoding="utf-8")
+    words = normalize_text(text)
+    assert {"um", "uh", "i'm", "there's", "we're", "here's"} <= set(words)
+    sources = {w: p.source(w) for w in words}
+    assert [w for w, s in sources.items() if s != "cmudict"] == ["yknow"]
+    for w in words:
+        _valid(p.arpabet(w)[0])
