@@ -12,7 +12,7 @@ Examples
 >>> import numpy as np
 >>> from kmtalk.metrics import pearson
 >>> round(pearson(np.array([0., 1, 2, 3]), np.array([0., 2, 4, 7])), 3)
-0.991
+0.994
 """
 
 from __future__ import annotations
