@@ -52,12 +52,17 @@ From these, the intervals are:
 before the first event, energy between a word's start and end, silence in the
 pauses).
 
+Reproducibility: espeak-ng keeps a pitch-flutter phase in a C static that is
+never reset, so the same text synthesised twice *in one process* can differ by
+a few milliseconds (the times always match the audio returned). A fresh
+process making the same calls in the same order gets identical output.
+
 Examples
 --------
 >>> from phoneme.espeak import synthesize
 >>> syn = synthesize("Bob fed five blue balloons.", voice="en-us", rate=175)
->>> [(w.label, round(w.start, 3)) for w in syn.words][:2]
-[('Bob', 0.013), ('fed', 0.266)]
+>>> [w.label for w in syn.words][:3], round(syn.words[0].start, 3)
+(['Bob', 'fed', 'five'], 0.013)
 >>> a = syn.to_alignment()
 >>> [p.label for p in a.spoken_phones()][:4]
 ['b', 'ɑ', 'b', 'f']
@@ -67,7 +72,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -144,6 +149,30 @@ class Synthesis:
     def duration(self) -> float:
         """Length of the audio in seconds."""
         return len(self.samples) / float(self.sample_rate)
+
+    def padded(self, before: float = 0.0, after: float = 0.0) -> "Synthesis":
+        """A copy with ``before``/``after`` seconds of silence added and every time shifted.
+
+        The padding is rounded to whole samples; times shift by exactly that.
+
+        Examples
+        --------
+        >>> syn = synthesize("Hi.")
+        >>> p = syn.padded(0.25, 0.25)
+        >>> round(p.words[0].start - syn.words[0].start, 3), round(p.duration - syn.duration, 3)
+        (0.25, 0.5)
+        """
+        if before < 0 or after < 0:
+            raise ValueError(f"padding must be >= 0 seconds, got before={before}, after={after}")
+        n0 = int(round(before * self.sample_rate))
+        n1 = int(round(after * self.sample_rate))
+        shift = n0 / float(self.sample_rate)
+        samples = np.concatenate([np.zeros(n0, np.float32), self.samples, np.zeros(n1, np.float32)])
+
+        def mv(items: list[TimedLabel]) -> list[TimedLabel]:
+            return [TimedLabel(t.label, t.start + shift, t.end + shift) for t in items]
+
+        return replace(self, samples=samples, phonemes=mv(self.phonemes), words=mv(self.words))
 
     def to_alignment(self, *, phone_set: str = "ipa") -> Alignment:
         """The timing as an :class:`~phoneme.types.Alignment` (gaps filled with silence).
