@@ -82,8 +82,12 @@ def atomic_files(paths: list[Path]) -> Iterator[list[Path]]:
     for p in paths:
         _prepare_parent(p)
     tmp_dir = paths[0].parent / f".kmtalk-export-{secrets.token_hex(4)}"
-    tmp_dir.mkdir()
+    try:
+        tmp_dir.mkdir()
+    except OSError as exc:
+        raise ExportError(f"cannot write into {paths[0].parent}: {exc}") from exc
     tmps = [tmp_dir / f"{i:06d}{p.suffix}" for i, p in enumerate(paths)]
+    placed: list[Path] = []
     try:
         yield tmps
         missing = [str(paths[i]) for i, t in enumerate(tmps) if not t.exists()]
@@ -91,8 +95,14 @@ def atomic_files(paths: list[Path]) -> Iterator[list[Path]]:
             raise ExportError(
                 f"the writer produced no file for {missing[0]} (and {len(missing) - 1} more)"
             )
-        for tmp, final in zip(tmps, paths):
-            os.replace(tmp, final)
+        try:
+            for tmp, final in zip(tmps, paths):
+                os.replace(tmp, final)
+                placed.append(final)
+        except OSError:
+            for final in placed:  # all or nothing: take back what was already moved
+                final.unlink(missing_ok=True)
+            raise
     except KmtalkError:
         raise
     except Exception as exc:
