@@ -29,7 +29,9 @@ def _time(fn, repeat: int = 1) -> float:
 
 
 def main() -> None:
-    print(f"python {platform.python_version()} on {platform.machine()}, {platform.processor() or '?'}")
+    print(
+        f"python {platform.python_version()} on {platform.machine()}, {platform.processor() or '?'}"
+    )
 
     from phoneme.text import normalize_text
 

@@ -41,12 +41,12 @@ from .assets import asset_path
 from .errors import KmtalkError, LexiconError, PronunciationError
 from .phones import ARPABET_VOWELS, arpabet_to_ipa, split_stress
 
-__all__ = ["Pronouncer", "pronounce", "default_pronouncer", "cmudict_lexicon", "Source"]
+__all__ = ["Pronouncer", "Source", "cmudict_lexicon", "default_pronouncer", "pronounce"]
 
 log = logging.getLogger(__name__)
 
 Source = Literal["override", "cmudict", "g2p"]
-OverrideValue = Union[str, Sequence[str], Sequence[Sequence[str]]]
+OverrideValue = Union[str, Sequence[str], Sequence[Sequence[str]]]  # noqa: UP007 (runtime alias, py3.10)
 Overrides = Union[Mapping[str, OverrideValue], str, "os.PathLike[str]", None]
 
 _MAX_VARIANTS = 8  # cap on combined variants of hyphenated words
@@ -99,9 +99,7 @@ def _letter_names() -> dict[str, list[str]]:
 @lru_cache(maxsize=1)
 def _legal_onsets() -> frozenset[str]:
     with open(asset_path("text", "spelling_onsets.txt"), encoding="utf-8") as fh:
-        return frozenset(
-            w for ln in fh if not ln.startswith("#") for w in ln.split()
-        )
+        return frozenset(w for ln in fh if not ln.startswith("#") for w in ln.split())
 
 
 def _clean_word(word: str) -> str:
@@ -388,7 +386,9 @@ class Pronouncer:
         lead = len(letters) - len(letters.lstrip("bcdfghjklmnpqrstvwxz"))
         if lead >= 2 and letters[:lead] not in _legal_onsets():
             # spell the fewest leading letters that leave a pronounceable onset
-            cut = next(i for i in range(1, lead + 1) if lead - i <= 1 or letters[i:lead] in _legal_onsets())
+            cut = next(
+                i for i in range(1, lead + 1) if lead - i <= 1 or letters[i:lead] in _legal_onsets()
+            )
             rest = letters[cut:]
             if len(rest) <= 2:  # "gpu": an acronym, spell all of it
                 return [p for c in letters for p in names[c]]

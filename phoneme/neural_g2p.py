@@ -139,7 +139,7 @@ class NeuralG2P:
         self._fc = (w["fc_w"].T.copy(), w["fc_b"])
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str] | None = None) -> "NeuralG2P":
+    def load(cls, path: str | os.PathLike[str] | None = None) -> NeuralG2P:
         """Read a g2p-en checkpoint (default: the one in the installed package).
 
         Parameters

@@ -35,8 +35,8 @@ Examples
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from .assets import asset_path
 from .errors import AssetError, PronunciationError
@@ -46,11 +46,11 @@ __all__ = [
     "ARPABET_VOWELS",
     "ENGLISH_IPA",
     "IPA_VOWELS",
+    "arpabet_seq_to_ipa",
     "arpabet_to_ipa",
     "ipa_to_arpabet",
-    "arpabet_seq_to_ipa",
-    "split_stress",
     "is_vowel",
+    "split_stress",
 ]
 
 _STRESSES = (0, 1, 2)
@@ -80,7 +80,9 @@ def _load_table() -> dict[str, _Phone]:
         try:
             sym, kind, ipa, ipa0 = row["arpabet"], row["kind"], row["ipa"], row["ipa_unstressed"]
         except KeyError as exc:  # pragma: no cover - broken install
-            raise AssetError(f"phones/arpabet_ipa.tsv lacks column {exc}; reinstall kmtalk") from exc
+            raise AssetError(
+                f"phones/arpabet_ipa.tsv lacks column {exc}; reinstall kmtalk"
+            ) from exc
         if kind not in ("vowel", "consonant") or not sym or not ipa:
             raise AssetError(f"phones/arpabet_ipa.tsv: malformed row for {sym!r}; reinstall kmtalk")
         vowel = kind == "vowel"

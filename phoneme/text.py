@@ -107,7 +107,7 @@ def _engine() -> Any:
         return _INFLECT
 
 
-_DIGITS = "zero one two three four five six seven eight nine".split()
+_DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 _MAX_CARDINAL_DIGITS = 15
 
 
@@ -199,11 +199,15 @@ def _token_re() -> re.Pattern[str]:
     units = sorted(_tables().units, key=len, reverse=True)
     unit_alt = "|".join(re.escape(u) for u in units)
     parts = [
-        rf"(?P<money>(?P<cur>{_CUR})\s?(?P<amt>{_NUM})"
-        rf"(?:\s?(?P<scale>thousand|million|billion|trillion|bn|[kKmMbB])(?!{_LET}))?)",
+        (
+            rf"(?P<money>(?P<cur>{_CUR})\s?(?P<amt>{_NUM})"
+            rf"(?:\s?(?P<scale>thousand|million|billion|trillion|bn|[kKmMbB])(?!{_LET}))?)"
+        ),
         rf"(?P<money_after>(?P<amt2>{_NUM})\s?(?P<cur2>{_CUR}))",
-        rf"(?P<time>(?<![\d:])(?P<hh>\d{{1,2}}):(?P<mm>\d{{2}})(?::(?P<ss>\d{{2}}))?(?![\d:])"
-        rf"(?:\s?(?P<ampm>{_AMPM}))?)",
+        (
+            rf"(?P<time>(?<![\d:])(?P<hh>\d{{1,2}}):(?P<mm>\d{{2}})(?::(?P<ss>\d{{2}}))?(?![\d:])"
+            rf"(?:\s?(?P<ampm>{_AMPM}))?)"
+        ),
         rf"(?P<clock>(?<![\d.,])(?P<ch>\d{{1,2}})\s?(?P<campm>{_AMPM}))",
         r"(?P<telephone>(?<![\d-])(?:\d{3}-)?\d{3}-\d{4}(?![\d-]))",
         rf"(?P<ordinal>(?<![\d.,])(?P<ordn>\d+)(?:st|nd|rd|th|ST|ND|RD|TH)(?!{_LET}))",
@@ -218,7 +222,17 @@ def _token_re() -> re.Pattern[str]:
 
 
 _NUMERIC = frozenset(
-    {"telephone", "money", "money_after", "time", "clock", "ordinal", "decade", "fraction", "number"}
+    {
+        "telephone",
+        "money",
+        "money_after",
+        "time",
+        "clock",
+        "ordinal",
+        "decade",
+        "fraction",
+        "number",
+    }
 )
 
 
