@@ -192,7 +192,10 @@ def select_voice(voice: str) -> None:
         rc = lib.lib.espeak_SetVoiceByProperties(ctypes.byref(spec))
         cur = lib.lib.espeak_GetCurrentVoice()
         ident = (cur.contents.identifier or b"").decode() if cur else ""
-        if rc != _lib.EE_OK or not ident or ident.startswith("mb/"):
+        langs = [lang.lower() for lang, _ in _parse_languages(cur.contents.languages)] if cur else []
+        # espeak falls back to a related language ("en-xx" -> English); refuse that
+        if rc != _lib.EE_OK or not ident or not any(
+                lang == low or lang.startswith(low + "-") for lang in langs):
             raise _unknown(voice)
         base = ident.partition("+")[0]
     if variant:
