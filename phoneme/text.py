@@ -37,7 +37,7 @@ from typing import Any, NamedTuple
 from .assets import asset_path
 from .errors import AssetError, TranscriptError
 
-__all__ = ["normalize_text", "number_words"]
+__all__ = ["normalize_text", "normalize_tokens", "number_words"]
 
 # ---------------------------------------------------------------- tables
 
@@ -472,18 +472,52 @@ def normalize_text(text: str, *, language: str = "en") -> list[str]:
     >>> normalize_text("Rock'n'roll in the '90s cost £5, or €4.99!")
     ["rock'n'roll", 'in', 'the', 'nineties', 'cost', 'five', 'pounds', 'or', 'four', 'euros', 'ninety', 'nine', 'cents']
     """
+    return [w for _, spoken in normalize_tokens(text, language=language) for w in spoken]
+
+
+def normalize_tokens(text: str, *, language: str = "en") -> list[tuple[str, list[str]]]:
+    """Like :func:`normalize_text`, but keep each written token with its spoken words.
+
+    Useful to show the transcript as written (subtitles, editors) while
+    aligning the spoken words. Tokens that say nothing (punctuation) are left out.
+
+    Parameters
+    ----------
+    text : str
+        The transcript as written.
+    language : str
+        Only English is built in.
+
+    Returns
+    -------
+    list of (str, list of str)
+        ``(written, spoken_words)`` in order; the written form is after Unicode
+        (NFKC) normalisation and with typographic quotes made plain.
+
+    Raises
+    ------
+    TranscriptError
+        As :func:`normalize_text`.
+
+    Examples
+    --------
+    >>> normalize_tokens("Dr. Who, $5!")
+    [('Dr.', ['doctor']), ('Who', ['who']), ('$5', ['five', 'dollars'])]
+    """
     _check_language(language)
     if not isinstance(text, str):
         raise TranscriptError(f"the transcript must be a string, got {type(text).__name__}")
     toks = _tokens(_prepare(text))
-    words: list[str] = []
+    out: list[tuple[str, list[str]]] = []
     for i, tok in enumerate(toks):
         prev = toks[i - 1] if i > 0 else None
         nxt = toks[i + 1] if i + 1 < len(toks) else None
-        words += _expand(tok, prev, nxt)
-    if not words:
+        spoken = _expand(tok, prev, nxt)
+        if spoken:
+            out.append((tok.text, spoken))
+    if not out:
         shown = text if len(text) <= 60 else text[:57] + "..."
         raise TranscriptError(
             f"the transcript {shown!r} has no words to speak; give the words spoken in the audio"
         )
-    return words
+    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from phoneme.errors import KmtalkError, TranscriptError
-from phoneme.text import normalize_text, number_words
+from phoneme.text import normalize_text, normalize_tokens, number_words
 
 _DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
@@ -177,3 +177,21 @@ def test_number_words(text: str, year: bool, expected: str) -> None:
 def test_number_words_rejects_non_numbers() -> None:
     with pytest.raises(TranscriptError, match="not a number"):
         number_words("12a")
+
+
+def test_normalize_tokens_keeps_the_written_form() -> None:
+    tokens = normalize_tokens("On 3/4 of days, Dr. Who pays $3.50 — well-known!")
+    assert tokens == [
+        ("On", ["on"]),
+        ("3/4", ["three", "quarters"]),
+        ("of", ["of"]),
+        ("days", ["days"]),
+        ("Dr.", ["doctor"]),
+        ("Who", ["who"]),
+        ("pays", ["pays"]),
+        ("$3.50", ["three", "dollars", "fifty", "cents"]),
+        ("well", ["well"]),
+        ("known", ["known"]),
+    ]
+    text = "It's 10:30pm, 42% off"
+    assert [w for _, ws in normalize_tokens(text) for w in ws] == normalize_text(text)
