@@ -1,0 +1,130 @@
+"""Helpers for aligning long audio in windows cut at pauses.
+
+Long recordings are aligned window by window (see ``docs/aligners.md``): a
+first pass aligns a *prefix* of the remaining transcript to the next window
+of audio; the window is then cut inside the last pause that lies well before
+its end (:func:`choose_cut`), the words before the cut are aligned for good,
+and the next window starts at the cut. Memory stays bounded by the window
+length, and every cut falls in a pause the aligner itself found, so no word
+is split between windows.
+
+:func:`frame_energy_db` gives the per-frame level used to tell real pauses
+from untranscribed speech that an aligner labelled as silence.
+
+Examples
+--------
+>>> from phoneme.aligners.segmenting import Span, choose_cut
+>>> spans = [Span(0, 0, 40), Span(None, 40, 70), Span(1, 70, 120), Span(None, 120, 150)]
+>>> choose_cut(spans, earliest=20, latest=130, min_pause=10)
+55
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+__all__ = ["Span", "choose_cut", "frame_energy_db", "loud_fraction"]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of a first-pass segmentation, in frames (``end`` exclusive).
+
+    ``word`` is the transcript index of the word, or ``None`` for a pause.
+    """
+
+    word: int | None
+    start: int
+    end: int
+
+
+def choose_cut(spans: Sequence[Span], *, earliest: int, latest: int, min_pause: int) -> int | None:
+    """Pick the frame at which to cut a window.
+
+    Prefers the middle of the latest pause of at least ``min_pause`` frames
+    that lies within ``[earliest, latest]``; otherwise the latest word
+    boundary within that range; ``None`` when there is neither.
+
+    Parameters
+    ----------
+    spans : sequence of Span
+        First-pass segmentation of the window, in time order.
+    earliest, latest : int
+        Frame range in which the cut may fall.
+    min_pause : int
+        Shortest pause (frames) preferred as a cut.
+
+    Returns
+    -------
+    int or None
+        The cut frame.
+
+    Examples
+    --------
+    >>> choose_cut([Span(0, 0, 50), Span(1, 50, 100)], earliest=10, latest=90, min_pause=5)
+    50
+    """
+    best_pause = None
+    best_boundary = None
+    for sp in spans:
+        if sp.word is None and sp.end - sp.start >= min_pause:
+            mid = (sp.start + sp.end) // 2
+            if earliest <= mid <= latest:
+                best_pause = mid
+        if sp.word is not None and earliest <= sp.end <= latest:
+            best_boundary = sp.end
+    return best_pause if best_pause is not None else best_boundary
+
+
+def frame_energy_db(samples: np.ndarray, *, hop: int = 160, win: int = 400) -> np.ndarray:
+    """Log energy (dB re full scale) of each ``hop``-sample frame.
+
+    Parameters
+    ----------
+    samples : np.ndarray
+        Mono float samples in [-1, 1].
+    hop, win : int
+        Frame step and window length in samples (10 ms and 25 ms at 16 kHz).
+
+    Returns
+    -------
+    np.ndarray
+        float64, one value per frame (``ceil(len / hop)`` frames).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> e = frame_energy_db(np.r_[np.zeros(1600), 0.5 * np.ones(1600)])
+    >>> bool(e[2] < -100 and abs(e[-5] + 6.02) < 0.1)
+    True
+    """
+    x = np.asarray(samples, dtype=np.float64)
+    n = max(1, int(np.ceil(len(x) / hop)))
+    pad = np.zeros(n * hop + win, dtype=np.float64)
+    pad[: len(x)] = x
+    c = np.concatenate([[0.0], np.cumsum(pad * pad)])
+    starts = np.arange(n) * hop
+    power = (c[starts + win] - c[starts]) / win
+    return 10.0 * np.log10(power + 1e-12)
+
+
+def loud_fraction(energy_db: np.ndarray, start: int, end: int, *, floor: float, level: float) -> float:
+    """Fraction of frames in ``[start, end)`` louder than halfway (in dB) from ``floor`` to ``level``.
+
+    ``floor`` and ``level`` are the recording's pause and speech levels (e.g. its
+    10th and 97th energy percentiles). Real pauses score near 0, speech near 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loud_fraction(np.array([-80.0, -80, -20, -20]), 0, 4, floor=-80, level=-20)
+    0.5
+    """
+    seg = energy_db[max(start, 0): max(end, start + 1)]
+    if seg.size == 0:
+        return 0.0
+    threshold = floor + 0.5 * (level - floor)
+    return float(np.mean(seg > threshold))
