@@ -18,7 +18,9 @@ import numpy as np
 from phoneme.phones import arpabet_to_ipa
 from phoneme.types import SILENCE, Alignment, Interval
 
-UTTERANCE = "sense_and_sensibility_01_austen_64kb-0880"  # "he was not an ill disposed young man", 3 s
+UTTERANCE = (
+    "sense_and_sensibility_01_austen_64kb-0880"  # "he was not an ill disposed young man", 3 s
+)
 
 
 def _word_label(text: str) -> str:
@@ -31,7 +33,9 @@ def librivox_alignment(speech_dir: Path, utterance: str = UTTERANCE) -> Alignmen
     doc = json.loads((speech_dir / "librivox" / f"{utterance}.phone.json").read_text("utf-8"))
     words, phones = [], []
     for wi, w in enumerate(doc["w"]):
-        words.append(Interval(_word_label(w["t"]), w["b"], round(w["b"] + w["d"], 3), confidence=w["p"]))
+        words.append(
+            Interval(_word_label(w["t"]), w["b"], round(w["b"] + w["d"], 3), confidence=w["p"])
+        )
         for p in w["w"]:
             start, end = p["b"], round(p["b"] + p["d"], 3)
             if p["t"].upper() in ("SIL", "+NSN+", "+SPN+"):
@@ -39,12 +43,18 @@ def librivox_alignment(speech_dir: Path, utterance: str = UTTERANCE) -> Alignmen
             else:
                 ipa, stress = arpabet_to_ipa(p["t"])
                 phones.append(Interval(ipa, start, end, stress=stress, word=wi))
-    return Alignment(words=words, phones=phones, duration=round(doc["b"] + doc["d"], 3),
-                     transcript=doc["t"], aligner="pocketsphinx-reference")
+    return Alignment(
+        words=words,
+        phones=phones,
+        duration=round(doc["b"] + doc["d"], 3),
+        transcript=doc["t"],
+        aligner="pocketsphinx-reference",
+    )
 
 
-def real_animation(speech_dir: Path, *, fps: float = 30.0, head_pose: bool = True,
-                   utterance: str = UTTERANCE):
+def real_animation(
+    speech_dir: Path, *, fps: float = 30.0, head_pose: bool = True, utterance: str = UTTERANCE
+):
     """An Animation of the utterance: prior curves, real keys and timeline, audio path, a lock."""
     from kmtalk.animation import Animation
     from kmtalk.prior import animate_prior
@@ -63,7 +73,13 @@ def real_animation(speech_dir: Path, *, fps: float = 30.0, head_pose: bool = Tru
     lock_frame = n // 2
     locks = {lock_frame: {"jawOpen": float(weights[lock_frame, 17])}}
     return Animation(
-        fps=fps, weights=weights, head_pose=head, phones=al.phones, words=al.words, keys=keys,
-        locks=locks, audio_path=str(speech_dir / "librivox" / f"{utterance}.wav"),
+        fps=fps,
+        weights=weights,
+        head_pose=head,
+        phones=al.phones,
+        words=al.words,
+        keys=keys,
+        locks=locks,
+        audio_path=str(speech_dir / "librivox" / f"{utterance}.wav"),
         meta={"method": "prior", "transcript": al.transcript, "confidence": 0.9},
     )

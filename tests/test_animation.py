@@ -117,8 +117,17 @@ def test_timeline_accepts_dicts_and_rejects_junk():
         fps=30,
         weights=np.zeros((3, 52)),
         phones=[{"label": "b", "start": 0.0, "end": 0.05}],
-        keys=[{"frame": 1, "time": 1 / 30, "phone": "b", "viseme": "PP",
-               "kind": "bilabial_closure", "weight": 1.0, "phone_index": 0}],
+        keys=[
+            {
+                "frame": 1,
+                "time": 1 / 30,
+                "phone": "b",
+                "viseme": "PP",
+                "kind": "bilabial_closure",
+                "weight": 1.0,
+                "phone_index": 0,
+            }
+        ],
         locks={"2": {"jawOpen": 0.1}},
     )
     assert isinstance(a.phones[0], Interval) and isinstance(a.keys[0], KeyMotion)
@@ -196,8 +205,19 @@ def test_other_version_rejected(anim, tmp_path):
         Animation.load(bad)
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty", "no_metadata", "bad_json",
-                                    "pickled", "bad_weights", "wrong_format"])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "truncate",
+        "garbage",
+        "empty",
+        "no_metadata",
+        "bad_json",
+        "pickled",
+        "bad_weights",
+        "wrong_format",
+    ],
+)
 def test_corrupt_files_rejected(anim, tmp_path, damage):
     src = anim.save(tmp_path / "a.npz")
     dst = tmp_path / f"{damage}.npz"
@@ -266,8 +286,8 @@ def test_resample_maps_keys_locks_and_timeline(anim):
     assert [k.kind for k in r.keys] == [k.kind for k in anim.keys]
     for old, new in zip(anim.keys, r.keys):
         assert new.frame == round(old.time * 24) and new.time == pytest.approx(new.frame / 24)
-    (f_old, ch), = anim.locks.items()
-    (f_new, ch_new), = r.locks.items()
+    ((f_old, ch),) = anim.locks.items()
+    ((f_new, ch_new),) = r.locks.items()
     assert f_new == round(f_old * 24 / 30) and ch_new == ch
     assert r.weights[f_new, JAW] == np.float32(ch["jawOpen"])  # locked values stay pinned
     assert r.phones == anim.phones and r.words == anim.words
@@ -349,17 +369,30 @@ def test_vertices_with_head_pose(anim):
     posed = anim.vertices(head_pose=True)
     # a rigid motion: distances between vertices are preserved, positions are not
     i, j = 0, 1000
-    np.testing.assert_allclose(np.linalg.norm(posed[:, i] - posed[:, j], axis=1),
-                               np.linalg.norm(local[:, i] - local[:, j], axis=1), atol=1e-6)
+    np.testing.assert_allclose(
+        np.linalg.norm(posed[:, i] - posed[:, j], axis=1),
+        np.linalg.norm(local[:, i] - local[:, j], axis=1),
+        atol=1e-6,
+    )
     assert np.abs(posed - local).max() > 1e-3
 
 
 def test_docstring_examples_of_my_modules():
-    for name in ("kmtalk.animation", "kmtalk.headpose", "kmtalk.exporters",
-                 "kmtalk.exporters.livelink", "kmtalk.exporters.jsonfile",
-                 "kmtalk.exporters.textgrid", "kmtalk.exporters.meshseq", "kmtalk.exporters.npz",
-                 "kmtalk.exporters._atomic", "kmtalk.exporters._visemes"):
+    for name in (
+        "kmtalk.animation",
+        "kmtalk.headpose",
+        "kmtalk.exporters",
+        "kmtalk.exporters.livelink",
+        "kmtalk.exporters.jsonfile",
+        "kmtalk.exporters.textgrid",
+        "kmtalk.exporters.meshseq",
+        "kmtalk.exporters.npz",
+        "kmtalk.exporters._atomic",
+        "kmtalk.exporters._visemes",
+    ):
         module = importlib.import_module(name)
-        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+        result = doctest.testmod(
+            module, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
+        )
         assert result.failed == 0, name
         assert result.attempted > 0, name

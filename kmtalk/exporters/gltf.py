@@ -5,8 +5,8 @@ What the file holds (written with pygltflib; details in ``docs/exports.md``):
 - one node ``head`` with one mesh: the rig's rest vertices (float32
   ``POSITION`` with min/max), vertex ``NORMAL``\\ s, ``TEXCOORD_0`` when the rig
   has UVs (vertices are split at UV seams; glTF's V axis points down), and
-  one primitive per render part (skin, eyes, teeth, tongue, lashes) with a
-  plain material each;
+  one primitive per render part (skin, eyes, teeth, tongue, lashes), each
+  holding only its own vertices, with a plain material each;
 - 52 morph targets in ARKit order (float32 ``POSITION`` deltas, and
   ``NORMAL`` deltas unless ``normals=False``), named in
   ``mesh.extras.targetNames`` (the convention Blender, three.js and Babylon
@@ -218,45 +218,48 @@ def _build(
     gltf.asset = g.Asset(generator=f"kmtalk {__version__} (pygltflib)", version="2.0")
     blob = _Blob(gltf)
 
-    positions = neutral[src]
-    attrs = g.Attributes(
-        POSITION=blob.accessor(positions, "VEC3", target=_ARRAY_BUFFER, minmax=True, name="neutral")
-    )
     base_normals = vertex_normals(neutral, rig.triangles)
-    attrs.NORMAL = blob.accessor(base_normals[src], "VEC3", target=_ARRAY_BUFFER)
-    if uvs is not None:
-        attrs.TEXCOORD_0 = blob.accessor(uvs, "VEC2", target=_ARRAY_BUFFER)
-
-    targets = []
     target_normals = (
-        vertex_normals(neutral[None] + target_deltas, rig.triangles) if normals else None
+        vertex_normals(neutral[None] + target_deltas, rig.triangles) - base_normals
+        if normals
+        else None
     )
-    for k, name in enumerate(names):
-        t = g.Attributes(
-            POSITION=blob.accessor(
-                target_deltas[k][src], "VEC3", target=_ARRAY_BUFFER, minmax=True, name=name
-            )
-        )
-        if target_normals is not None:
-            t.NORMAL = blob.accessor(
-                (target_normals[k] - base_normals)[src],
-                "VEC3",
-                target=_ARRAY_BUFFER,
-                name=f"{name}.normal",
-            )
-        targets.append(t)
-
-    # one primitive per render part, sharing the vertex data and morph targets
     part = np.asarray(rig.part, dtype=object) if getattr(rig, "part", None) is not None else None
     tri_part = (
         part[np.asarray(rig.triangles)[:, 0]]
         if part is not None
         else np.full(len(tris), "skin", object)
     )
-    index_type = np.uint16 if len(positions) < 65535 else np.uint32
+
+    # One primitive per render part, each with only its own vertices (so that loaders which
+    # concatenate primitives get every vertex once) and its own slice of every morph target.
     primitives = []
     for part_name in dict.fromkeys(tri_part.tolist()):  # first-seen order
-        sel = tris[tri_part == part_name]
+        used, local = np.unique(tris[tri_part == part_name], return_inverse=True)
+        verts = src[used]  # rig vertex of each of this primitive's vertices
+        attrs = g.Attributes(
+            POSITION=blob.accessor(
+                neutral[verts], "VEC3", target=_ARRAY_BUFFER, minmax=True, name=f"{part_name}"
+            ),
+            NORMAL=blob.accessor(base_normals[verts], "VEC3", target=_ARRAY_BUFFER),
+        )
+        if uvs is not None:
+            attrs.TEXCOORD_0 = blob.accessor(uvs[used], "VEC2", target=_ARRAY_BUFFER)
+        targets = []
+        for k, name in enumerate(names):
+            t = g.Attributes(
+                POSITION=blob.accessor(
+                    target_deltas[k][verts],
+                    "VEC3",
+                    target=_ARRAY_BUFFER,
+                    minmax=True,
+                    name=f"{part_name}/{name}",
+                )
+            )
+            if target_normals is not None:
+                t.NORMAL = blob.accessor(target_normals[k][verts], "VEC3", target=_ARRAY_BUFFER)
+            targets.append(t)
+        index_type = np.uint16 if len(used) < 65535 else np.uint32
         colour = PART_COLOURS.get(str(part_name), PART_COLOURS["skin"])
         gltf.materials.append(
             g.Material(
@@ -273,7 +276,7 @@ def _build(
             g.Primitive(
                 attributes=attrs,
                 indices=blob.accessor(
-                    sel.astype(index_type).ravel(), "SCALAR", target=_ELEMENT_ARRAY_BUFFER
+                    local.astype(index_type).ravel(), "SCALAR", target=_ELEMENT_ARRAY_BUFFER
                 ),
                 material=len(gltf.materials) - 1,
                 mode=4,

@@ -213,22 +213,25 @@ class LiveLinkTake:
     def to_animation(self, fps: float | None = None, *, clip: bool = True) -> "Animation":
         """Resample onto a regular grid at ``fps`` (default :attr:`fps`) as an :class:`Animation`.
 
-        Rows are linearly interpolated at ``arange(round(span * fps) + 1) / fps``
-        (so dropped or duplicated rows are tolerated). The head rotation
-        becomes ``head_pose`` (no translation). ``clip`` clips weights to [0, 1].
+        Rows are linearly interpolated at frames ``0 .. floor(span * fps)`` of
+        the new rate (so dropped or duplicated rows are tolerated; rows that
+        fall on a frame within a microsecond are taken as they are). The head
+        rotation becomes ``head_pose`` (no translation). ``clip`` clips
+        weights to [0, 1].
         """
         from ..animation import Animation
 
         fps = float(fps or self.fps)
-        span = float(self.times[-1] - self.times[0]) if len(self.times) else 0.0
-        grid = np.arange(int(round(span * fps)) + 1, dtype=np.float64) / fps
         t = self.times - self.times[0]
         order = np.argsort(t, kind="stable")
-        t = t[order]
+        pos = t[order] * fps  # row positions in output frames
+        near = np.abs(pos - np.round(pos)) < 1e-6 * fps
+        pos[near] = np.round(pos[near])
+        grid = np.arange(int(math.floor(pos[-1] + 1e-9)) + 1, dtype=np.float64)
 
         def interp(values: np.ndarray) -> np.ndarray:
             v = values[order].astype(np.float64)
-            return np.stack([np.interp(grid, t, v[:, c]) for c in range(v.shape[1])], 1)
+            return np.stack([np.interp(grid, pos, v[:, c]) for c in range(v.shape[1])], 1)
 
         head_pose = None
         if self.head is not None and np.any(self.head):
