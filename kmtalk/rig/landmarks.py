@@ -122,7 +122,7 @@ def find_landmarks(rig: "Rig") -> dict[str, int]:
     True
     """
     v = rig.neutral
-    skin = rig.part == "skin"
+    skin = np.isin(rig.part, ("skin", "mouth"))
     size = float(np.ptp(v[skin], axis=0).max()) if skin.any() else 1.0
     eps = 1e-3 * size
     out: dict[str, int] = {}
@@ -210,7 +210,7 @@ def find_regions(rig: "Rig", landmarks: dict[str, int] | None = None) -> dict[st
     """
     lm = rig.landmarks if landmarks is None else landmarks
     v = rig.neutral
-    skin = rig.part == "skin"
+    skin = np.isin(rig.part, ("skin", "mouth"))
     jaw = _disp(rig, "jawOpen")
     out: dict[str, np.ndarray] = {}
     out["jaw"] = np.flatnonzero(jaw > 1e-3)

@@ -155,6 +155,9 @@ class Rig:
         ``[V]`` index of each vertex in the MakeHuman hm08 base mesh (default head only).
     correctives : list of Corrective
         Combination shapes added on top of the linear blend (see :meth:`evaluate`).
+    clamps : list of (str, str)
+        ``(target, limit)`` pairs: the weight of ``target`` is limited to that of
+        ``limit`` before blending (e.g. ``("mouthClose", "jawOpen")``).
     name : str
         A label for logs and exports.
     metadata : dict
@@ -179,6 +182,7 @@ class Rig:
     uv_triangles: np.ndarray | None = None
     hm08_index: np.ndarray | None = None
     correctives: list[Corrective] = field(default_factory=list)
+    clamps: list[tuple[str, str]] = field(default_factory=list)
     name: str = "rig"
     metadata: dict[str, Any] = field(default_factory=dict)
 
@@ -228,6 +232,10 @@ class Rig:
                 )
         if self.hm08_index is not None:
             self.hm08_index = np.asarray(self.hm08_index, dtype=np.int32)
+        self.clamps = [(str(a), str(b)) for a, b in self.clamps]
+        bad = [c for c in self.clamps if c[0] not in ARKIT_INDEX or c[1] not in ARKIT_INDEX]
+        if bad:
+            raise RigError(f"clamp rules must name ARKit targets, got {bad}")
 
     # ------------------------------------------------------------------ properties
     @property
@@ -270,6 +278,16 @@ class Rig:
         return [[ARKIT_INDEX[d] for d in c.drivers] for c in self.correctives]
 
     # ------------------------------------------------------------------ evaluation
+    def _apply_clamps(self, w, xp):
+        """Limit clamped targets' weights to their limiting target's (no in-place ops: autograd)."""
+        if not self.clamps:
+            return w
+        cols = [w[:, k] for k in range(52)]
+        for target, limit in self.clamps:
+            i, j = ARKIT_INDEX[target], ARKIT_INDEX[limit]
+            cols[i] = xp.minimum(cols[i], cols[j])
+        return xp.stack(cols, 1)
+
     def _coefficients(self, w, xp):
         """Append corrective coefficients (products of driver weights) to ``w [T, 52]``."""
         if not self.correctives:
@@ -292,8 +310,10 @@ class Rig:
         clip : bool, default True
             Clip weights to ``[0, 1]`` first (values outside are logged at debug level).
         correctives : bool, default True
-            Add the rig's combination shapes (each weighted by the product of its
-            drivers' weights, e.g. ``jawOpen·mouthClose``); see docs/rig.md.
+            Apply the rig's corrective rules (docs/rig.md): first the clamps
+            (``mouthClose`` ≤ ``jawOpen`` on the default head), then the combination
+            shapes, each weighted by the product of its drivers' weights
+            (e.g. ``jawOpen·mouthSmileLeft``). ``False`` gives the plain linear blend.
 
         Returns
         -------
@@ -320,13 +340,18 @@ class Rig:
         if torch is not None:
             w2 = w[None] if single else w
             basis, neutral = self._torch_basis(w2.device, w2.dtype)
-            coef = self._coefficients(w2, torch) if correctives else w2
-            basis = basis if correctives else basis[:52]
+            if correctives:
+                coef = self._coefficients(self._apply_clamps(w2, torch), torch)
+            else:
+                coef, basis = w2, basis[:52]
             out = (coef @ basis).reshape(w2.shape[0], self.n_vertices, 3) + neutral
         else:
             w2 = w[None] if single else w
-            coef = self._coefficients(w2, np) if correctives else w2
-            basis = self._basis if correctives else self._basis[:52]
+            if correctives:
+                coef = self._coefficients(self._apply_clamps(w2, np), np)
+                basis = self._basis
+            else:
+                coef, basis = w2, self._basis[:52]
             out = (coef @ basis).reshape(w2.shape[0], self.n_vertices, 3)
             out += self.neutral
         return out[0] if single else out
@@ -411,6 +436,7 @@ class Rig:
                 {"name": c.name, "drivers": list(c.drivers), "note": c.note}
                 for c in self.correctives
             ],
+            "clamps": [list(c) for c in self.clamps],
             "metadata": self.metadata,
         }
         npz_path, json_path = stem.with_suffix(".npz"), stem.with_suffix(".json")
@@ -498,6 +524,7 @@ class Rig:
                 uv_triangles=arr.get("uv_triangles"),
                 hm08_index=arr.get("hm08_index"),
                 correctives=correctives,
+                clamps=[tuple(c) for c in meta.get("clamps", [])],
                 name=meta.get("name", stem.name),
                 metadata=meta.get("metadata", {}),
             )
