@@ -424,6 +424,7 @@ def synthesize(text: str, *, voice: str = "en-us", rate: int = 175, pitch: int =
         import soxr
 
         samples = soxr.resample(samples, native, int(sample_rate), quality="HQ").astype(np.float32)
+        np.clip(samples, -1.0, 1.0, out=samples)  # resampling can overshoot a full-scale peak
         out_rate = int(sample_rate)
     log.debug("espeak-ng spoke %d words, %d phonemes, %.2f s (%s, %d wpm)",
               len(timed_words), len(phonemes), n / native, voice, rate)
