@@ -228,19 +228,35 @@ def test_textgrid_read_back_with_praatio(anim, tmp_path):
     assert tg.tierNames == ("words", "phones", "visemes", "keys")
     assert tg.maxTimestamp == pytest.approx(anim.duration)
     phones = tg.getTier("phones").entries
-    spoken = [p for p in anim.phones if p.end > p.start]
+    spoken = [p for p in anim.phones if not p.is_silence]  # pauses are empty intervals
     assert [e.label for e in phones] == [p.label for p in spoken]
     assert [e.start for e in phones] == pytest.approx([p.start for p in spoken])
+    assert [e.end for e in phones] == pytest.approx([p.end for p in spoken])
     words = [e.label for e in tg.getTier("words").entries]
-    assert words == [w.label for w in anim.words]
-    assert " ".join(w for w in words if w != "sil") == "he was not an ill disposed young man"
+    assert " ".join(words) == "he was not an ill disposed young man"
     visemes = tg.getTier("visemes").entries
     assert len(visemes) == len(phones)
+    assert [e.start for e in visemes] == [e.start for e in phones]
     lookup = dict(zip([e.label for e in phones], [e.label for e in visemes]))
-    assert lookup["m"] == "PP" and lookup["sil"] == "sil"
+    assert lookup["m"] == "PP" and lookup["n"] == "nn" and lookup["z"] == "SS"
     points = tg.getTier("keys").entries
     assert len(points) == len({k.time for k in anim.keys})
     assert points[0].label == f"{anim.keys[0].kind}:{anim.keys[0].phone}"
+    assert [p.time for p in points] == pytest.approx(sorted({k.time for k in anim.keys}))
+
+
+def test_textgrid_reads_back_as_an_alignment(anim, tmp_path):
+    """The aligner's own TextGrid reader takes the export: same words and phones."""
+    from phoneme.aligners.textgrid import read_textgrid
+
+    path = anim.export(tmp_path / "line.TextGrid", phone_labels="arpabet")
+    assert 'text = "IY"' in path.read_text("utf-8")  # ARPAbet on request (no stress here)
+    al = read_textgrid(path)
+    assert [p.label for p in al.spoken_phones()] == [
+        p.label for p in anim.phones if not p.is_silence
+    ]
+    assert [w.label for w in al.spoken_words()] == [w.label for w in anim.words if not w.is_silence]
+    assert al.duration == pytest.approx(anim.duration)
 
 
 def test_textgrid_of_a_slice_is_shifted(anim, tmp_path):

@@ -48,8 +48,21 @@ def glb(anim, tmp_path_factory):
 @pytest.fixture(scope="module")
 def gltf_file(anim, tmp_path_factory):
     out = tmp_path_factory.mktemp("gltf") / "line.gltf"
-    anim.export(out, normals=False)
+    anim.export(out, normals=False, correctives=False)
     return out
+
+
+def expected_targets(anim) -> tuple[list[str], np.ndarray]:
+    """Target names and [T, K] weights the file should hold: the 52, then the rig's correctives."""
+    rig = default_rig()
+    names = list(ARKIT_NAMES) + [f"corrective:{c.name}" for c in rig.correctives]
+    cols = [anim.weights]
+    for c in rig.correctives:
+        col = np.ones(anim.n_frames, np.float32)
+        for d in c.drivers:
+            col = col * anim.weights[:, ARKIT_NAMES.index(d)]
+        cols.append(col[:, None])
+    return names, np.concatenate(cols, 1)
 
 
 def _validator_dir() -> Path:
@@ -131,10 +144,11 @@ def test_validator_catches_a_broken_file(glb, tmp_path):
 def test_glb_content_matches_animation(anim, glb):
     doc, blob = load(glb)
     mesh = doc.meshes[0]
-    assert mesh.extras["targetNames"] == list(ARKIT_NAMES)
-    assert len(mesh.weights) == 52
+    names, expected_w = expected_targets(anim)
+    assert mesh.extras["targetNames"] == names  # the 52 in ARKit order, then the correctives
+    assert len(mesh.weights) == len(names) >= 52
     for prim in mesh.primitives:
-        assert len(prim.targets) == 52
+        assert len(prim.targets) == len(names)
         pos = doc.accessors[prim.attributes.POSITION]
         assert pos.componentType == 5126 and pos.min and pos.max
         for t in prim.targets:
@@ -150,8 +164,9 @@ def test_glb_content_matches_animation(anim, glb):
     assert doc.accessors[samplers["weights"].input].max == [
         float(np.float32((anim.n_frames - 1) / 30))
     ]
-    weights = accessor(doc, blob, samplers["weights"].output).reshape(anim.n_frames, 52)
-    assert weights.tobytes() == anim.weights.tobytes()
+    weights = accessor(doc, blob, samplers["weights"].output).reshape(anim.n_frames, len(names))
+    assert weights[:, :52].tobytes() == anim.weights.tobytes()
+    np.testing.assert_array_equal(weights, expected_w)
     # the head rotation: the quaternions rotate like the head pose's matrices
     q = accessor(doc, blob, samplers["rotation"].output).astype(np.float64)
     np.testing.assert_allclose(np.linalg.norm(q, axis=1), 1.0, atol=1e-6)
@@ -180,8 +195,8 @@ def test_glb_mesh_plays_back_the_rig(anim, glb):
     rig = default_rig()
     doc, blob = load(glb)
     frame = int(np.argmax(anim.weights[:, 17]))  # widest jaw opening
-    expected = anim.vertices()[frame]
-    w = anim.weights[frame].astype(np.float64)
+    expected = anim.vertices()[frame]  # the rig's evaluate, correctives included
+    w = expected_targets(anim)[1][frame].astype(np.float64)
     lookup = {}
     for i, row in enumerate(rig.neutral):
         lookup.setdefault(row.tobytes(), []).append(i)
@@ -233,7 +248,10 @@ def test_no_head_pose_no_audio(anim, tmp_path):
 
 
 # --------------------------------------------------------------------------- Blender
-def test_blender_imports_52_animated_shape_keys(anim, glb):
+@pytest.mark.parametrize("which", ["glb", "gltf_file"])
+def test_blender_imports_52_animated_shape_keys(anim, which, request):
+    """The default GLB has the 52 ARKit keys, then the correctives; correctives=False: 52."""
+    glb = request.getfixturevalue(which)
     proc = subprocess.run(
         [sys.executable, str(HERE / "blender_import.py"), str(glb), str(anim.fps)],
         capture_output=True,
@@ -245,15 +263,18 @@ def test_blender_imports_52_animated_shape_keys(anim, glb):
     report = json.loads(lines[-1][2:])
     assert report["result"] == ["FINISHED"]
     (head,) = [o for o in report["objects"] if o["type"] == "MESH"]
+    names, expected_w = expected_targets(anim)
+    if which == "gltf_file":
+        names, expected_w = list(ARKIT_NAMES), anim.weights
     keys = [k for k in head["shape_keys"] if k != "Basis"]
-    assert keys == list(ARKIT_NAMES)
+    assert keys[:52] == list(ARKIT_NAMES) and keys == names  # 52 ARKit keys, then correctives
     channels = head["shape_key_channels"]
     last = anim.n_frames - 1
-    for i, name in enumerate(ARKIT_NAMES):
+    for i, name in enumerate(names):
         kf = np.array(channels[f'key_blocks["{name}"].value[0]'])
         assert len(kf) == anim.n_frames
         assert kf[0, 0] == pytest.approx(0.0) and kf[-1, 0] == pytest.approx(last)
-        np.testing.assert_allclose(kf[:, 1], anim.weights[:, i], atol=1e-6)
+        np.testing.assert_allclose(kf[:, 1], expected_w[:, i], atol=1e-6)
     rot = [c for c in head["object_channels"] if c.startswith("rotation_quaternion")]
     assert len(rot) == 4
     assert all(len(head["object_channels"][c]) == anim.n_frames for c in rot)

@@ -1,11 +1,13 @@
-"""``.TextGrid``: the animation's timeline as Praat interval tiers (written with praatio).
+"""``.TextGrid``: the animation's timeline as Praat tiers.
 
-Tiers, in this order: ``words``, ``phones`` and ``visemes`` (one viseme
-interval per phone, labelled from the bundled viseme lexicon), plus a
-``keys`` point tier (``kind:phone`` at each key motion's time) when the
-animation has keys. Every tier spans ``[0, duration]``; gaps are written as
-empty intervals (praatio's ``includeBlankSpaces``). Zero-length intervals,
-which Praat cannot hold, are skipped with a log message.
+The ``words``, ``phones`` and ``visemes`` interval tiers are written by
+:func:`phoneme.aligners.textgrid.write_textgrid` — the same writer (and
+conventions) as ``kmtalk align``, so :func:`phoneme.aligners.textgrid.read_textgrid`
+reads the file back as an alignment: pauses are empty intervals, phones are
+IPA (or ARPAbet with ``phone_labels="arpabet"``), and each phone's viseme
+comes from the bundled viseme lexicon. kmtalk then adds a ``keys`` point tier
+(``kind:phone`` at each key motion's time) when the animation has keys.
+Every tier spans ``[0, duration]``.
 
 Examples
 --------
@@ -23,12 +25,12 @@ Examples
 
 from __future__ import annotations
 
-import logging
 import os
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Literal
 
-from phoneme.types import Interval
+from phoneme.types import Alignment
 
 from ._atomic import atomic_write
 from ._visemes import phone_visemes
@@ -38,25 +40,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["write_textgrid"]
 
-log = logging.getLogger(__name__)
-
-
-def _entries(
-    items: Sequence[Interval], labels: Sequence[str | None], end: float
-) -> list[tuple[float, float, str]]:
-    out = []
-    for iv, label in zip(items, labels):
-        s, e = max(0.0, iv.start), min(end, iv.end)
-        if e - s <= 1e-9:
-            log.debug("skipping zero-length interval %r at %.3f s", iv.label, iv.start)
-            continue
-        if out and s < out[-1][1]:  # overlapping neighbours: start where the previous one ends
-            s = out[-1][1]
-            if e - s <= 1e-9:
-                continue
-        out.append((s, e, label or ""))
-    return out
-
 
 def write_textgrid(
     anim: "Animation",
@@ -64,9 +47,9 @@ def write_textgrid(
     *,
     visemes: bool = True,
     keys: bool = True,
-    format: str = "long_textgrid",
+    phone_labels: Literal["ipa", "arpabet"] = "ipa",
 ) -> Path:
-    """Write the words, phones (and visemes, keys) of ``anim`` as a Praat TextGrid.
+    """Write the words, phones (and visemes, keys) of ``anim`` as a long-format Praat TextGrid.
 
     Parameters
     ----------
@@ -77,40 +60,42 @@ def write_textgrid(
         Add the ``visemes`` tier (default True).
     keys : bool
         Add the ``keys`` point tier when the animation has key motions (default True).
-    format : str
-        praatio format: ``"long_textgrid"`` (default), ``"short_textgrid"`` or ``"json"``.
+    phone_labels : {"ipa", "arpabet"}
+        Phone spelling in the ``phones`` tier (default IPA).
 
     Returns
     -------
     pathlib.Path
+
+    Raises
+    ------
+    ExportError
+        The file cannot be written, or a phone has no ARPAbet spelling.
     """
-    from praatio import textgrid
-    from praatio.data_classes.interval_tier import IntervalTier
-    from praatio.data_classes.point_tier import PointTier
+    from phoneme.aligners.textgrid import write_textgrid as write_alignment
 
     end = max([anim.duration] + [iv.end for iv in anim.phones] + [iv.end for iv in anim.words])
-    tg = textgrid.Textgrid(minTimestamp=0.0, maxTimestamp=end)
-    tg.addTier(
-        IntervalTier("words", _entries(anim.words, [w.label for w in anim.words], end), 0.0, end)
-    )
-    tg.addTier(
-        IntervalTier("phones", _entries(anim.phones, [p.label for p in anim.phones], end), 0.0, end)
-    )
+    alignment = Alignment(words=list(anim.words), phones=list(anim.phones), duration=end)
+    viseme_tier = None
     if visemes:
-        tg.addTier(
-            IntervalTier(
-                "visemes", _entries(anim.phones, phone_visemes(anim.phones), end), 0.0, end
-            )
-        )
-    if keys and anim.keys:
-        points, seen = [], set()
-        for k in anim.keys:
-            if k.time in seen or not 0.0 <= k.time <= end:
-                continue
-            seen.add(k.time)
-            points.append((k.time, f"{k.kind}:{k.phone}"))
-        tg.addTier(PointTier("keys", points, 0.0, end))
+        viseme_tier = [
+            replace(p, label=v or "", stress=None)
+            for p, v in zip(anim.phones, phone_visemes(anim.phones))
+        ]
     path = Path(path)
     with atomic_write(path) as tmp:
-        tg.save(str(tmp), format=format, includeBlankSpaces=True, reportingMode="silence")
+        write_alignment(alignment, tmp, visemes=viseme_tier, phone_labels=phone_labels)
+        if keys and anim.keys:
+            from praatio import textgrid
+            from praatio.data_classes.point_tier import PointTier
+
+            tg = textgrid.openTextgrid(str(tmp), includeEmptyIntervals=True)
+            points: dict[float, str] = {}
+            for k in anim.keys:
+                if 0.0 <= k.time <= end:
+                    points.setdefault(float(k.time), f"{k.kind}:{k.phone}")
+            tg.addTier(PointTier("keys", sorted(points.items()), 0.0, end))
+            tg.save(
+                str(tmp), format="long_textgrid", includeBlankSpaces=True, reportingMode="error"
+            )
     return path
