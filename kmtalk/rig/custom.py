@@ -8,7 +8,7 @@ Two sources:
   node transforms are not applied (vertices are taken in the mesh's own
   space, which glTF defines as metres, Y up, facing +Z).
 - **OBJ**: a neutral OBJ plus a folder with one OBJ per target named by ARKit
-  name (``jawOpen.obj``); read with open3d, which keeps the file's vertex order.
+  name (``jawOpen.obj``); read with trimesh, keeping the file's vertex order.
 
 Name matching ignores case and accepts ARKit's ``_L``/``_R`` spellings
 (``JawOpen``, ``eyeBlink_L``). Missing targets raise :class:`RigError` naming
@@ -238,15 +238,24 @@ def rig_from_gltf(path: str | os.PathLike, *, mesh: int | str | None = None,
 
 # ---------------------------------------------------------------------- OBJ
 def _read_obj(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    import open3d as o3d
+    """Vertices in the file's own order and triangles (quads split) of an OBJ.
+
+    trimesh with ``process=False, maintain_order=True`` keeps the ``v`` order that
+    targets rely on (open3d's OBJ reader re-orders vertices by first use).
+    """
+    import trimesh
 
     if not path.is_file():
         raise RigError(f"OBJ file {path} does not exist")
-    mesh = o3d.io.read_triangle_mesh(str(path))
+    try:
+        mesh = trimesh.load(str(path), file_type="obj", force="mesh", process=False,
+                            maintain_order=True)
+    except Exception as err:
+        raise RigError(f"cannot read {path} as an OBJ mesh: {err}") from err
     verts = np.asarray(mesh.vertices, dtype=np.float64)
     if len(verts) == 0:
         raise RigError(f"{path} has no vertices (not an OBJ mesh?)")
-    return verts, np.asarray(mesh.triangles, dtype=np.int64)
+    return verts, np.asarray(mesh.faces, dtype=np.int64)
 
 
 def rig_from_obj(neutral_path: str | os.PathLike, targets_dir: str | os.PathLike, *,
