@@ -13,9 +13,9 @@ import difflib
 import json
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -178,7 +178,7 @@ class Errors:
     word_excluded: int = 0
     phone_excluded: int = 0
 
-    def extend(self, other: "Errors") -> None:
+    def extend(self, other: Errors) -> None:
         self.word += other.word
         self.phone += other.phone
         self.words_matched += other.words_matched

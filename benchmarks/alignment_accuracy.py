@@ -43,7 +43,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import (  # noqa: E402
+from benchmarks._common import (
     SPEECH,
     Errors,
     Seg,
@@ -146,9 +146,8 @@ def real_sources() -> list[tuple[str, str, Path, str, Timing]]:
 
 def gold_timing(syn) -> Timing:
     """espeak-ng's event timing as a reference, with inexact boundaries flagged."""
-    from phoneme.espeak import espeak_to_ipa
-
     from benchmarks._common import ipa_class
+    from phoneme.espeak import espeak_to_ipa
 
     ph = syn.phonemes
     exact_start = list(syn.onset_exact)

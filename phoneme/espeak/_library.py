@@ -16,9 +16,21 @@ import ctypes
 import ctypes.util
 import logging
 import threading
-from ctypes import CFUNCTYPE, POINTER, Structure, Union, c_char, c_char_p, c_int, c_short
-from ctypes import c_size_t, c_ubyte, c_uint, c_void_p
-from typing import Callable
+from collections.abc import Callable
+from ctypes import (
+    CFUNCTYPE,
+    POINTER,
+    Structure,
+    Union,
+    c_char,
+    c_char_p,
+    c_int,
+    c_short,
+    c_size_t,
+    c_ubyte,
+    c_uint,
+    c_void_p,
+)
 
 from ..errors import BackendUnavailableError
 
@@ -120,7 +132,7 @@ class Event:
         Phoneme name (phoneme events; IPA, empty for a pause).
     """
 
-    __slots__ = ("type", "sample", "audio_position_ms", "text_position", "length", "number", "name")
+    __slots__ = ("audio_position_ms", "length", "name", "number", "sample", "text_position", "type")
 
     def __init__(self, ev: _Event) -> None:
         self.type = int(ev.type)

@@ -23,7 +23,7 @@ from functools import lru_cache
 from ..assets import asset_path
 from ..errors import AssetError, PronunciationError
 
-__all__ = ["espeak_to_ipa", "espeak_manner", "strip_stress", "MANNERS"]
+__all__ = ["MANNERS", "espeak_manner", "espeak_to_ipa", "strip_stress"]
 
 #: espeak phoneme types used in the table.
 MANNERS = frozenset({"vowel", "stop", "affricate", "fricative", "nasal", "liquid", "flap"})

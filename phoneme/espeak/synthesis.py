@@ -77,7 +77,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import BackendUnavailableError, PronunciationError, TranscriptError
+from ..errors import BackendUnavailableError, TranscriptError
 from ..types import SILENCE, Alignment, Interval
 from . import _library as _lib
 from .ipa import espeak_manner, espeak_to_ipa, strip_stress
@@ -150,7 +150,7 @@ class Synthesis:
         """Length of the audio in seconds."""
         return len(self.samples) / float(self.sample_rate)
 
-    def padded(self, before: float = 0.0, after: float = 0.0) -> "Synthesis":
+    def padded(self, before: float = 0.0, after: float = 0.0) -> Synthesis:
         """A copy with ``before``/``after`` seconds of silence added and every time shifted.
 
         The padding is rounded to whole samples; times shift by exactly that.
@@ -164,8 +164,8 @@ class Synthesis:
         """
         if before < 0 or after < 0:
             raise ValueError(f"padding must be >= 0 seconds, got before={before}, after={after}")
-        n0 = int(round(before * self.sample_rate))
-        n1 = int(round(after * self.sample_rate))
+        n0 = round(before * self.sample_rate)
+        n1 = round(after * self.sample_rate)
         shift = n0 / float(self.sample_rate)
         samples = np.concatenate([np.zeros(n0, np.float32), self.samples, np.zeros(n1, np.float32)])
 

@@ -17,7 +17,7 @@ from functools import lru_cache
 from ..errors import BackendUnavailableError
 from . import _library as _lib
 
-__all__ = ["Voice", "list_voices", "UnknownVoiceError", "select_voice"]
+__all__ = ["UnknownVoiceError", "Voice", "list_voices", "select_voice"]
 
 
 class UnknownVoiceError(BackendUnavailableError, ValueError):
@@ -199,6 +199,6 @@ def select_voice(voice: str) -> None:
             raise _unknown(voice)
         base = ident.partition("+")[0]
     if variant:
-        rc = lib.lib.espeak_SetVoiceByName(f"{base}+{variant}".encode("utf-8"))
+        rc = lib.lib.espeak_SetVoiceByName(f"{base}+{variant}".encode())
         if rc != _lib.EE_OK:
             raise _unknown(voice)
