@@ -5,7 +5,7 @@ What the file holds (written with pygltflib; details in ``docs/exports.md``):
 - one node ``head`` with one mesh: the rig's rest vertices (float32
   ``POSITION`` with min/max), vertex ``NORMAL``\\ s, ``TEXCOORD_0`` when the rig
   has UVs (vertices are split at UV seams; glTF's V axis points down), and
-  one primitive per render part (skin, eyes, teeth, tongue, lashes), each
+  one primitive per render part (skin, mouth, eyes, teeth, tongue, lashes), each
   holding only its own vertices, with a plain material each;
 - 52 morph targets in ARKit order (float32 ``POSITION`` deltas, and
   ``NORMAL`` deltas unless ``normals=False``), named in
@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 #: Base colour (linear RGBA) of each render part's material; unknown parts get the skin colour.
 PART_COLOURS: dict[str, tuple[float, float, float, float]] = {
     "skin": (0.80, 0.57, 0.47, 1.0),
+    "mouth": (0.45, 0.16, 0.16, 1.0),
     "eyes": (0.90, 0.90, 0.88, 1.0),
     "teeth": (0.92, 0.90, 0.82, 1.0),
     "tongue": (0.70, 0.28, 0.28, 1.0),
