@@ -99,7 +99,7 @@ def test_word_internal_stop_includes_its_closure() -> None:
     checked = 0
     for i, (label, start, _end) in enumerate(syn.phonemes):
         if label in ("p", "k") and i > 0 and syn.phoneme_word[i] == syn.phoneme_word[i - 1]:
-            s = int(round(start * sr))
+            s = round(start * sr)
             closure = x[s:s + int(0.015 * sr)]
             assert np.abs(closure).max() <= SILENT, label
             assert np.abs(x[s - 40:s]).max() > SILENT  # the vowel before still sounds
