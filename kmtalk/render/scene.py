@@ -147,8 +147,8 @@ class FaceRenderer:
         Height and width of one view in pixels (rounded up to even).
     views : sequence of str, default ("front",)
         Cameras from :data:`VIEWS`, placed side by side left to right.
-    samples : int, default 4
-        Multisample anti-aliasing (0 disables it).
+    samples : int, default 0
+        Multisample anti-aliasing samples (0: none, the fastest).
 
     Raises
     ------
@@ -164,7 +164,7 @@ class FaceRenderer:
     """
 
     def __init__(self, rig, *, size: int = 512, views: Sequence[str] = ("front",),
-                 samples: int = 4) -> None:
+                 samples: int = 0) -> None:
         size = int(size)
         if size < 16 or size > 4096:
             raise RenderError(f"size must be between 16 and 4096 pixels, got {size}")
