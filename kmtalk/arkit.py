@@ -27,12 +27,12 @@ from phoneme.assets import asset_path
 from .errors import RigError
 
 __all__ = [
-    "ARKIT_NAMES",
-    "ARKIT_INDEX",
     "ARKIT_GROUPS",
+    "ARKIT_INDEX",
     "ARKIT_MIRROR",
-    "LIVE_LINK_FACE_COLUMNS",
+    "ARKIT_NAMES",
     "LIVE_LINK_FACE_BLENDSHAPES",
+    "LIVE_LINK_FACE_COLUMNS",
     "arkit_table",
     "canonical_name",
 ]

@@ -105,9 +105,8 @@ def test_bad_weights_rejected_or_clipped(rig):
 
 
 def test_renderer_rejects_wrong_vertices(rig):
-    with FaceRenderer(rig, size=32) as r:
-        with pytest.raises(RenderError, match="vertices"):
-            r.draw(np.zeros((10, 3)))
+    with FaceRenderer(rig, size=32) as r, pytest.raises(RenderError, match="vertices"):
+        r.draw(np.zeros((10, 3)))
 
 
 def test_curve_strip_draws_the_main_curves():
@@ -175,7 +174,7 @@ def test_no_egl_gives_a_clear_error(monkeypatch):
     context creation fail the way it does without libEGL (a mock, by necessity)."""
     import moderngl
 
-    import kmtalk.render.context as context
+    from kmtalk.render import context
 
     def no_egl(*args, **kwargs):
         raise Exception("(standalone) eglGetDisplay failed: libEGL.so.1 not found")

@@ -21,4 +21,4 @@ from __future__ import annotations
 from .api import render, render_frames
 from .scene import FaceRenderer
 
-__all__ = ["render", "render_frames", "FaceRenderer"]
+__all__ = ["FaceRenderer", "render", "render_frames"]

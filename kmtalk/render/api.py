@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +26,7 @@ from .curves import curve_strip
 from .scene import FaceRenderer
 from .video import write_mp4
 
-__all__ = ["render_frames", "render"]
+__all__ = ["render", "render_frames"]
 
 log = logging.getLogger(__name__)
 

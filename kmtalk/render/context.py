@@ -15,7 +15,7 @@ import threading
 
 from ..errors import RenderError
 
-__all__ = ["gl_context", "EGL_FIX"]
+__all__ = ["EGL_FIX", "gl_context"]
 
 log = logging.getLogger(__name__)
 

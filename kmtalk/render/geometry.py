@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["vertex_normals", "look_at", "perspective"]
+__all__ = ["look_at", "perspective", "vertex_normals"]
 
 
 def vertex_normals(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:

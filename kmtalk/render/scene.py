@@ -21,7 +21,7 @@ Examples
 from __future__ import annotations
 
 import logging
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -29,7 +29,7 @@ from ..errors import RenderError
 from .context import gl_context
 from .geometry import look_at, perspective, vertex_normals
 
-__all__ = ["FaceRenderer", "VIEWS", "BACKGROUND", "PART_COLOURS"]
+__all__ = ["BACKGROUND", "PART_COLOURS", "VIEWS", "FaceRenderer"]
 
 log = logging.getLogger(__name__)
 
@@ -330,7 +330,7 @@ class FaceRenderer:
         if self.resolved is not self.msaa:
             self.resolved.release()
 
-    def __enter__(self) -> "FaceRenderer":
+    def __enter__(self) -> FaceRenderer:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -16,7 +16,7 @@ from phoneme.assets import asset_path
 
 from .rig import RIG_FORMAT_VERSION, Corrective, Rig, validate_weights
 
-__all__ = ["Rig", "Corrective", "default_rig", "validate_weights", "RIG_FORMAT_VERSION"]
+__all__ = ["RIG_FORMAT_VERSION", "Corrective", "Rig", "default_rig", "validate_weights"]
 
 
 @lru_cache(maxsize=1)

@@ -34,7 +34,7 @@ from ..arkit import ARKIT_NAMES
 from .landmarks import find_landmarks, find_regions
 from .rig import Rig
 
-__all__ = ["build_head", "main", "NECK_CUT_Y_DM", "KEPT_HELPERS"]
+__all__ = ["KEPT_HELPERS", "NECK_CUT_Y_DM", "build_head", "main"]
 
 log = logging.getLogger(__name__)
 

@@ -40,7 +40,7 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     from .rig import Rig
 
-__all__ = ["find_landmarks", "find_regions", "boundary_loops", "LANDMARK_NAMES"]
+__all__ = ["LANDMARK_NAMES", "boundary_loops", "find_landmarks", "find_regions"]
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ LANDMARK_NAMES = (
 )
 
 
-def _disp(rig: "Rig", name: str) -> np.ndarray:
+def _disp(rig: Rig, name: str) -> np.ndarray:
     return np.linalg.norm(rig.targets[rig.index(name)], axis=1)
 
 
@@ -99,7 +99,7 @@ def boundary_loops(triangles: np.ndarray) -> list[np.ndarray]:
     return [np.asarray(sorted(g)) for g in groups.values()]
 
 
-def find_landmarks(rig: "Rig") -> dict[str, int]:
+def find_landmarks(rig: Rig) -> dict[str, int]:
     """Pick the 12 named landmark vertices of a head (see the module docstring).
 
     Landmarks that cannot be found (e.g. no eye holes on a custom head) are left
@@ -189,7 +189,7 @@ def find_landmarks(rig: "Rig") -> dict[str, int]:
     return {k: out[k] for k in LANDMARK_NAMES if k in out}
 
 
-def find_regions(rig: "Rig", landmarks: dict[str, int] | None = None) -> dict[str, np.ndarray]:
+def find_regions(rig: Rig, landmarks: dict[str, int] | None = None) -> dict[str, np.ndarray]:
     """Vertex index sets: ``lips``, ``jaw``, ``upper_face``, ``eyes`` and per-part sets.
 
     - ``lips``: skin in a box around the mouth (corners ± 4 mm sideways, outer

@@ -22,17 +22,18 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..arkit import ARKIT_INDEX, ARKIT_NAMES
 from ..errors import AnimationError, RigError
 
-__all__ = ["Rig", "Corrective", "RIG_FORMAT_VERSION", "validate_weights"]
+__all__ = ["RIG_FORMAT_VERSION", "Corrective", "Rig", "validate_weights"]
 
 log = logging.getLogger(__name__)
 
@@ -460,7 +461,7 @@ class Rig:
         return npz_path, json_path
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Rig":
+    def load(cls, path: str | os.PathLike) -> Rig:
         """Read a rig written by :meth:`save` (give the ``.npz``, the ``.json`` or the stem).
 
         Raises
@@ -533,7 +534,7 @@ class Rig:
 
     @classmethod
     def from_gltf(cls, path: str | os.PathLike, *, mesh: int | str | None = None,
-                  allow_missing: bool = False) -> "Rig":
+                  allow_missing: bool = False) -> Rig:
         """Load a custom head from glTF/GLB whose morph targets carry ARKit names.
 
         See :func:`kmtalk.rig.custom.rig_from_gltf` for details.
@@ -549,7 +550,7 @@ class Rig:
 
     @classmethod
     def from_obj(cls, neutral_path: str | os.PathLike, targets_dir: str | os.PathLike, *,
-                 allow_missing: bool = False) -> "Rig":
+                 allow_missing: bool = False) -> Rig:
         """Load a custom head from a neutral OBJ and one OBJ per target named by ARKit name.
 
         See :func:`kmtalk.rig.custom.rig_from_obj` for details.
