@@ -49,6 +49,10 @@ class MismatchConfig:
         score minus this margin, whichever is lower.
     slope : float
         Width of the logistic from score to confidence.
+    prior_frames : float
+        A word's mean score is pulled towards the recording's median as if it
+        had this many extra frames at the median, so that a 50 ms word is not
+        condemned by a few noisy frames.
     base_seconds, seconds_per_phone : float
         A word longer than ``base + per_phone * n_phones`` seconds loses confidence
         (untranscribed speech merged into it).
@@ -66,6 +70,7 @@ class MismatchConfig:
     floor_score: float = -4.6
     relative_margin: float = 3.0
     slope: float = 0.6
+    prior_frames: float = 5.0
     base_seconds: float = 0.45
     seconds_per_phone: float = 0.22
     min_confidence: float = 0.5
@@ -127,18 +132,22 @@ def assess(
     """
     n = len(frame_score)
     skipped_set = set(skipped)
-    means: list[float | None] = []
+    sums: list[tuple[float, int] | None] = []
     for item in words:
         if item.label == SILENCE:
-            means.append(None)
+            sums.append(None)
             continue
         s, e = _frames(item, fps, n)
         seg = frame_score[s:e]
         seg = seg[np.isfinite(seg)]
-        means.append(float(seg.mean()) if seg.size else None)
-    spoken = [m for m, w in zip(means, words) if m is not None and w.label != SILENCE]
+        sums.append((float(seg.sum()), int(seg.size)) if seg.size else None)
+    spoken = [total / count for total, count in (x for x in sums if x is not None)]
     reference = float(np.median(spoken)) if spoken else config.floor_score
     threshold = min(config.floor_score, reference - config.relative_margin)
+    k0 = config.prior_frames
+    means: list[float | None] = [
+        None if x is None else (x[0] + k0 * reference) / (x[1] + k0) for x in sums
+    ]
 
     finite_e = energy_db[np.isfinite(energy_db)] if energy_db.size else energy_db
     floor = float(np.percentile(finite_e, 10)) if finite_e.size else -120.0

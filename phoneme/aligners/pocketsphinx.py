@@ -137,8 +137,10 @@ class PocketsphinxAligner(Aligner):
         Viterbi beams (state, phone, word exit). Keep them wide: narrow beams
         make long utterances fail.
     skip_prob : float
-        Grammar probability of skipping a transcript word the audio does not
-        contain (smaller = only skip when forcing the word would be very bad).
+        Probability of the grammar arc that skips a transcript word; the word is
+        skipped when forcing it costs more than ``-ln(skip_prob)`` nats of
+        acoustic score (1e-50: 115 nats, about 5 nats per frame over a
+        typical word). Smaller values skip less and force more.
     window : float
         Audio longer than ``1.5 * window`` seconds is aligned in windows of
         this length, cut in pauses. Memory grows with the window, not the input.
@@ -167,7 +169,7 @@ class PocketsphinxAligner(Aligner):
         beam: float = 1e-100,
         pbeam: float = 1e-100,
         wbeam: float = 1e-80,
-        skip_prob: float = 1e-12,
+        skip_prob: float = 1e-50,
         window: float = 30.0,
         margin: float = 4.0,
         hmm: str | os.PathLike | None = None,
@@ -499,8 +501,8 @@ class PocketsphinxAligner(Aligner):
                         max((ch.offset + pe) / FRAME_RATE, (ch.offset + ps_) / FRAME_RATE),
                         stress=stress, word=e.word,
                     ))
-            for pos, frame in ch.skipped:
-                t = (ch.offset + frame) / FRAME_RATE
+            for pos, _ in ch.skipped:  # placed after their predecessor below
+                t = ch.offset / FRAME_RATE
                 skipped_positions.add(pos)
                 word_items.append((pos, Interval(lexicon.words[pos], t, t), 0))
             if ch.failed_phones:
@@ -509,6 +511,12 @@ class PocketsphinxAligner(Aligner):
                     "estimated (pocketsphinx's phone pass failed there)"
                 )
         word_items.sort(key=lambda x: x[0])
+        prev_end = 0.0
+        for k, (pos, item, nph) in enumerate(word_items):
+            if pos in skipped_positions:  # zero length, right after the word before it
+                t = max(prev_end, item.start)
+                word_items[k] = (pos, Interval(item.label, t, t), nph)
+            prev_end = word_items[k][1].end
         words_tier = contiguous([w for _, w, _ in word_items], duration)
         phones_tier = contiguous(phone_items, duration)
         # transcript position -> index in the word tier; phone counts per tier entry
