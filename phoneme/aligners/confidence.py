@@ -15,7 +15,7 @@ Examples
 >>> from phoneme.types import Interval
 >>> from phoneme.aligners.confidence import assess
 >>> words = [Interval("sil", 0, 0.2), Interval("yes", 0.2, 0.5), Interval("zebra", 0.5, 0.8)]
->>> score = np.r_[np.full(20, -0.5), np.full(30, -1.0), np.full(30, -12.0)]
+>>> score = np.r_[np.full(20, -0.5), np.full(30, -1.0), np.full(30, -20.0)]
 >>> conf, issues = assess(words, [0, 3, 5], score, np.full(80, -20.0))
 >>> conf[0] is None, conf[1] > 0.95, conf[2] < 0.05
 (True, True, True)
