@@ -32,12 +32,12 @@ import soxr
 from .errors import AudioError
 
 __all__ = [
-    "AudioSource",
     "DEFAULT_SAMPLE_RATE",
-    "MIN_DURATION",
-    "MAX_DURATION",
-    "SILENCE_PEAK_DBFS",
     "MAX_CHANNELS",
+    "MAX_DURATION",
+    "MIN_DURATION",
+    "SILENCE_PEAK_DBFS",
+    "AudioSource",
     "load_audio",
     "supported_formats",
 ]

@@ -9,6 +9,7 @@ Synthetic speech for made-up words is generated with the real ``espeak-ng``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import subprocess
@@ -39,7 +40,7 @@ def _check_tiers(a) -> None:
     for tier in (a.words, a.phones):
         assert tier[0].start == 0.0
         assert tier[-1].end == pytest.approx(a.duration, abs=1e-9)
-        for x, y in zip(tier, tier[1:]):
+        for x, y in itertools.pairwise(tier):
             assert x.end == pytest.approx(y.start, abs=1e-9)
             assert not (x.label == SILENCE and y.label == SILENCE)
     for p in a.phones:
@@ -185,7 +186,7 @@ def test_noise_is_not_speech(aligner):
 # ------------------------------------------------------------- unknown words
 def _espeak(text: str, path: Path) -> np.ndarray:
     subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(path), text], check=True)
-    y, sr = load_audio(path)
+    y, _ = load_audio(path)
     return y
 
 

@@ -27,14 +27,14 @@ from .textgrid import TextGridAligner, read_textgrid, write_textgrid
 
 __all__ = [
     "Aligner",
-    "Pronunciations",
-    "register_aligner",
-    "get_aligner",
-    "available_aligners",
-    "PocketsphinxAligner",
     "MfaAligner",
+    "PocketsphinxAligner",
+    "Pronunciations",
     "TextGridAligner",
+    "available_aligners",
+    "get_aligner",
     "read_textgrid",
+    "register_aligner",
     "write_textgrid",
 ]
 

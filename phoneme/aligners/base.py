@@ -17,7 +17,8 @@ True
 from __future__ import annotations
 
 import abc
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -27,9 +28,9 @@ from ..types import Alignment
 __all__ = [
     "Aligner",
     "Pronunciations",
-    "register_aligner",
-    "get_aligner",
     "available_aligners",
+    "get_aligner",
+    "register_aligner",
 ]
 
 #: User pronunciations: word -> one or more pronunciations, each a string of

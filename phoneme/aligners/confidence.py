@@ -26,8 +26,8 @@ True
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -87,8 +87,8 @@ def _sigmoid(x: float) -> float:
 
 
 def _frames(item: Interval, fps: float, n: int) -> tuple[int, int]:
-    start = min(int(round(item.start * fps)), n)
-    end = min(int(round(item.end * fps)), n)
+    start = min(round(item.start * fps), n)
+    end = min(round(item.end * fps), n)
     return start, end
 
 

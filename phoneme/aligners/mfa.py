@@ -28,8 +28,8 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import soundfile
@@ -40,7 +40,7 @@ from ..types import Alignment
 from .base import Aligner, Pronunciations
 from .textgrid import read_textgrid
 
-__all__ = ["MfaAligner", "INSTALL_HINT"]
+__all__ = ["INSTALL_HINT", "MfaAligner"]
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ class MfaAligner(Aligner):
             cmd = self.command(corpus, out, dictionary)
             log.info("running %s", " ".join(cmd))
             try:
-                run = subprocess.run(cmd, capture_output=True, text=True, timeout=self.timeout)
+                run = subprocess.run(cmd, capture_output=True, text=True, timeout=self.timeout, check=False)
             except subprocess.TimeoutExpired as exc:
                 raise AlignmentError(f"mfa align did not finish within {self.timeout} s") from exc
             except OSError as exc:

@@ -38,8 +38,9 @@ import math
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pocketsphinx
@@ -77,7 +78,7 @@ class _Lexicon:
     variants: dict[str, list[list[str]]]  # id -> stressed variants, preferred first
 
     @classmethod
-    def build(cls, words: Sequence[str], pronouncer: Pronouncer) -> "_Lexicon":
+    def build(cls, words: Sequence[str], pronouncer: Pronouncer) -> _Lexicon:
         ids: list[str] = []
         index: dict[str, str] = {}
         variants: dict[str, list[list[str]]] = {}
@@ -188,6 +189,12 @@ class PocketsphinxAligner(Aligner):
         self.margin = float(margin)
         self.hmm = None if hmm is None else str(hmm)
         self.mismatch = mismatch or MismatchConfig()
+        known = pocketsphinx.Config()
+        unknown = sorted(k for k in config if not known.exists(k))
+        if unknown:
+            raise AlignmentError(
+                f"unknown pocketsphinx option(s) {unknown}; see pocketsphinx's config parameters"
+            )
         self.config = dict(config)
         self._fsg_count = 0
 
@@ -263,16 +270,17 @@ class PocketsphinxAligner(Aligner):
 
     # ------------------------------------------------------------ decoder
     def _decoder(self, lexicon: _Lexicon) -> pocketsphinx.Decoder:
-        cfg: dict[str, Any] = dict(
-            lm=None,
-            loglevel="FATAL",
-            logfn=os.devnull,
-            beam=self.beam,
-            pbeam=self.pbeam,
-            wbeam=self.wbeam,
-            bestpath=False,  # bestpath can end on a 1-frame </s> that the phone pass cannot align
-            samprate=self.sample_rate,
-        )
+        cfg: dict[str, Any] = {
+            "lm": None,
+            "loglevel": "FATAL",
+            "logfn": os.devnull,
+            "beam": self.beam,
+            "pbeam": self.pbeam,
+            "wbeam": self.wbeam,
+            # bestpath can end on a 1-frame </s> that the phone pass cannot align
+            "bestpath": False,
+            "samprate": self.sample_rate,
+        }
         if self.hmm is not None:
             cfg["hmm"] = self.hmm
         cfg.update(self.config)
@@ -404,7 +412,7 @@ class PocketsphinxAligner(Aligner):
             n = len(pron)
             edges = np.linspace(sp.start, sp.end, n + 1)
             phones = [
-                (split_stress(p)[0], int(round(edges[j])), int(round(edges[j + 1])), _UNSCORED)
+                (split_stress(p)[0], round(edges[j]), round(edges[j + 1]), _UNSCORED)
                 for j, p in enumerate(pron)
             ]
             entries.append(_Entry(base + sp.word, sp.start, sp.end, 0, phones, estimated=True))
@@ -469,7 +477,7 @@ class PocketsphinxAligner(Aligner):
 
     # ------------------------------------------------------------ results
     def _assemble(self, chunks: list[_Chunk], lexicon: _Lexicon, samples: np.ndarray, duration: float) -> Alignment:
-        total_frames = int(math.ceil(duration * FRAME_RATE))
+        total_frames = math.ceil(duration * FRAME_RATE)
         frame_score = np.full(total_frames, np.nan)
         word_items: list[tuple[int, Interval, int]] = []  # (position, interval, n phones)
         phone_items: list[Interval] = []

@@ -31,8 +31,9 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 from praatio import textgrid as praat_textgrid
@@ -45,7 +46,7 @@ from ..types import SILENCE, Alignment, Interval, is_silence
 from .base import Aligner, Pronunciations
 from .tiers import assign_words, contiguous
 
-__all__ = ["read_textgrid", "write_textgrid", "TextGridAligner", "PhoneSet"]
+__all__ = ["PhoneSet", "TextGridAligner", "read_textgrid", "write_textgrid"]
 
 PhoneSet = Literal["auto", "arpabet", "ipa"]
 
@@ -96,23 +97,30 @@ def _find_tier(tg: praat_textgrid.Textgrid, wanted: str | None, candidates: Sequ
 def _phone_labels(labels: Sequence[str], phone_set: PhoneSet) -> tuple[list[tuple[str, int | None]], str | None]:
     """Convert phone labels to (IPA, stress); returns a note when labels look like neither scheme."""
     spoken = [lab for lab in labels if not is_silence(lab)]
-    if phone_set == "auto":
-        phone_set = "arpabet" if spoken and all(_ARPABET_LABEL.match(lab) for lab in spoken) else "ipa"
-        if phone_set == "arpabet":
-            try:
-                for lab in spoken:
-                    split_stress(lab)
-            except PronunciationError:
-                phone_set = "ipa"
+
+    def arpabet_ok(lab: str) -> bool:
+        if not _ARPABET_LABEL.match(lab):
+            return False
+        try:
+            split_stress(lab)
+        except PronunciationError:
+            return False
+        return True
+
+    if phone_set == "auto":  # ARPAbet when (nearly) every label is an upper-case CMUdict phone
+        good = sum(arpabet_ok(lab) for lab in spoken)
+        phone_set = "arpabet" if spoken and good >= 0.8 * len(spoken) else "ipa"
     out: list[tuple[str, int | None]] = []
+    unknown: list[str] = []
     for lab in labels:
         if is_silence(lab):
             out.append((SILENCE, None))
         elif phone_set == "arpabet":
-            try:
+            if arpabet_ok(lab) or arpabet_ok(lab.upper()):
                 out.append(arpabet_to_ipa(lab))
-            except PronunciationError as exc:
-                raise AlignmentError(f"TextGrid phone {lab!r} is not ARPAbet: {exc}") from None
+            else:
+                unknown.append(lab)
+                out.append((lab, None))
         else:
             stress = None
             text = lab
@@ -121,6 +129,8 @@ def _phone_labels(labels: Sequence[str], phone_set: PhoneSet) -> tuple[list[tupl
                     stress = level
                     text = text.replace(mark, "")
             out.append((text, stress))
+    if unknown:
+        return out, (f"phone labels {sorted(set(unknown))[:8]} are not ARPAbet; they were kept as written")
     note = None
     if phone_set == "ipa":
         odd = sorted({lab for lab in spoken if _NON_IPA.search(lab)})
@@ -247,10 +257,13 @@ def write_textgrid(
 
     tg = praat_textgrid.Textgrid(minTimestamp=0.0, maxTimestamp=end)
     try:
-        tg.addTier(IntervalTier("words", entries(alignment.words, lambda i: i.label), 0.0, end))
-        tg.addTier(IntervalTier("phones", entries(alignment.phones, phone_label), 0.0, end))
+        tg.addTier(IntervalTier("words", entries(alignment.words, lambda i: i.label), 0.0, end),
+                   reportingMode="silence")
+        tg.addTier(IntervalTier("phones", entries(alignment.phones, phone_label), 0.0, end),
+                   reportingMode="silence")
         if visemes is not None:
-            tg.addTier(IntervalTier("visemes", entries(visemes, lambda i: i.label), 0.0, end))
+            tg.addTier(IntervalTier("visemes", entries(visemes, lambda i: i.label), 0.0, end),
+                       reportingMode="silence")
     except praat_errors.PraatioException as exc:
         raise ExportError(f"cannot build a TextGrid from this alignment: {exc}") from exc
     target = Path(path)

@@ -14,12 +14,12 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import Iterable, Sequence
 
 from ..types import SILENCE, Interval, is_silence
 
-__all__ = ["contiguous", "assign_words", "EPSILON"]
+__all__ = ["EPSILON", "assign_words", "contiguous"]
 
 #: Gaps and overlaps shorter than this (seconds) are closed rather than filled.
 EPSILON = 1e-4
