@@ -58,6 +58,11 @@ class MismatchConfig:
         (untranscribed speech merged into it).
     min_confidence : float
         Words below this are listed in ``Alignment.issues``.
+    min_frames_per_phone, squeezed_confidence : int, float
+        A word of three or more phones held at the acoustic model's minimum
+        duration (3 frames per phone for pocketsphinx) got no support from the
+        audio — typical of a word forced onto noise — and gets at most this
+        confidence.
     pause_min : float
         Pauses at least this long are checked for untranscribed speech.
     pause_bad_score : float
@@ -74,6 +79,8 @@ class MismatchConfig:
     base_seconds: float = 0.45
     seconds_per_phone: float = 0.22
     min_confidence: float = 0.5
+    min_frames_per_phone: int = 3
+    squeezed_confidence: float = 0.2
     pause_min: float = 0.15
     pause_bad_score: float = -4.5
     pause_loud_seconds: float = 0.15
@@ -192,13 +199,19 @@ def assess(
                 "(the aligner skipped it); the transcript may have an extra word"
             )))
             continue
-        c_ac = _sigmoid((mean - threshold) / config.slope) if mean is not None else 0.0
+        # unscored words (phone boundaries estimated after a failed pass) are undecided
+        c_ac = _sigmoid((mean - threshold) / config.slope) if mean is not None else 0.5
         limit = config.base_seconds + config.seconds_per_phone * max(nph, 1)
         c_dur = _sigmoid((limit - item.duration) / 0.08)
-        conf = min(c_ac, c_dur)
+        squeezed = nph >= 3 and item.duration * fps <= config.min_frames_per_phone * nph + 1.01
+        c_sq = config.squeezed_confidence if squeezed else 1.0
+        conf = min(c_ac, c_dur, c_sq)
         confidences.append(conf)
         if conf < config.min_confidence:
-            if c_dur < c_ac:
+            if c_sq <= min(c_ac, c_dur):
+                why = (f"squeezed to the shortest possible duration ({item.duration:.2f} s for {nph} "
+                       "phones): the audio gives it no support")
+            elif c_dur < c_ac or mean is None:
                 why = (f"unusually long ({item.duration:.2f} s for {nph} phones): untranscribed "
                        "speech may be merged into it")
             else:

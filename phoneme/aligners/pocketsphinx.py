@@ -7,11 +7,12 @@ How it works (details in ``docs/aligners.md``):
    :mod:`phoneme.g2p`) in a small temporary dictionary, so unknown words are
    aligned with predicted pronunciations and the aligner chooses between
    variants.
-2. **Word pass.** A finite-state grammar holds the words in order, optional
-   pauses between them, and a heavily penalised *skip* arc past each word.
-   A word the audio does not contain is skipped instead of being forced over
-   other speech, and is reported. Beams are wide (``beam=1e-100``,
-   ``pbeam=1e-100``, ``wbeam=1e-80``); narrower beams fail on long lines.
+2. **Word pass.** A finite-state grammar holds the words in order with
+   optional pauses between them. When no path fits (more words than the audio
+   can hold), a second grammar adds a penalised *skip* arc past each word, and
+   a third also lets the transcript end early; skipped words are reported.
+   Beams are wide (``beam=1e-100``, ``pbeam=1e-100``, ``wbeam=1e-80``);
+   narrower beams fail on long lines.
 3. **Phone pass.** pocketsphinx's state-level second pass
    (``Decoder.set_alignment``) places phones inside the word boundaries.
 4. **Long audio** is aligned in windows (default 30 s) cut in pauses found by
@@ -138,10 +139,11 @@ class PocketsphinxAligner(Aligner):
         Viterbi beams (state, phone, word exit). Keep them wide: narrow beams
         make long utterances fail.
     skip_prob : float
-        Probability of the grammar arc that skips a transcript word; the word is
-        skipped when forcing it costs more than ``-ln(skip_prob)`` nats of
-        acoustic score (1e-50: 115 nats, about 5 nats per frame over a
-        typical word). Smaller values skip less and force more.
+        Probability of the grammar arc past a word, used only when the words
+        cannot all be fitted to the audio (no path through the plain grammar);
+        the penalty is ``-ln(skip_prob)`` nats of acoustic score (1e-20: 46).
+        Much smaller values (below about 1e-40) make pocketsphinx's grammar
+        search fail.
     window : float
         Audio longer than ``1.5 * window`` seconds is aligned in windows of
         this length, cut in pauses. Memory grows with the window, not the input.
@@ -170,7 +172,7 @@ class PocketsphinxAligner(Aligner):
         beam: float = 1e-100,
         pbeam: float = 1e-100,
         wbeam: float = 1e-80,
-        skip_prob: float = 1e-50,
+        skip_prob: float = 1e-20,
         window: float = 30.0,
         margin: float = 4.0,
         hmm: str | os.PathLike | None = None,
@@ -305,20 +307,21 @@ class PocketsphinxAligner(Aligner):
         decoder.end_utt()
 
     def _word_pass(
-        self, decoder: pocketsphinx.Decoder, pcm: np.ndarray, ids: Sequence[str], *, open_end: bool,
-        rest_skipped: bool | None = None,
-    ) -> tuple[list[Span], list[tuple[int, int]], bool]:
-        """First pass over a grammar with skip arcs (and, if ``open_end``, exits after every word).
+        self, decoder: pocketsphinx.Decoder, pcm: np.ndarray, ids: Sequence[str], *,
+        skips: bool = False, open_end: bool = False, rest_skipped: bool = False,
+    ) -> tuple[list[Span], list[tuple[int, int]], bool] | None:
+        """One word-level pass over a grammar of ``ids`` in order, with optional pauses.
 
-        Returns the spans, the skipped words ``(local index, frame)`` — with
-        ``rest_skipped`` (default: not ``open_end``) the words after the last
-        one placed count as skipped — and whether any null arc was used.
+        ``skips`` adds an arc past each word (probability ``skip_prob``);
+        ``open_end`` lets the grammar end after any word. Returns the spans, the
+        skipped words ``(local index, frame)`` — with ``rest_skipped`` the words
+        after the last one placed count as skipped too — and whether any null arc
+        was used; or ``None`` when no path reaches the end of the grammar.
         """
-        if rest_skipped is None:
-            rest_skipped = not open_end
         n = len(ids)
         trans: list[tuple] = [(i, i + 1, 1.0, ids[i]) for i in range(n)]
-        trans += [(i, i + 1, self.skip_prob) for i in range(n)]
+        if skips:
+            trans += [(i, i + 1, self.skip_prob) for i in range(n)]
         if open_end:
             trans += [(i, n, 1.0) for i in range(n - 1)]
         self._fsg_count += 1
@@ -326,7 +329,7 @@ class PocketsphinxAligner(Aligner):
         fsg = decoder.create_fsg(name, 0, n, trans)
         decoder.add_fsg(name, fsg)
         decoder.activate_search(name)
-        if self._fsg_count > 1:  # drop the previous window's grammar to keep memory flat
+        if self._fsg_count > 1:  # drop the previous grammar to keep memory flat
             try:
                 decoder.remove_search(f"align{self._fsg_count - 1}")
             except (KeyError, RuntimeError):
@@ -334,11 +337,10 @@ class PocketsphinxAligner(Aligner):
         try:
             self._decode(decoder, pcm)
             segs = [(s.word, s.start_frame, s.end_frame + 1) for s in (decoder.seg() or [])]
-        except RuntimeError as exc:
-            raise AlignmentError(
-                f"pocketsphinx found no path through the transcript ({exc}); "
-                "the audio may not be speech"
-            ) from exc
+        except RuntimeError:
+            segs = []
+        if not segs:
+            return None
         spans: list[Span] = []
         skipped: list[tuple[int, int]] = []
         used_null = False
@@ -360,26 +362,14 @@ class PocketsphinxAligner(Aligner):
                 raise AlignmentError(f"pocketsphinx returned word {word!r} out of transcript order")
             spans.append(Span(i, sf, ef))
             i += 1
-        if not segs:
-            if open_end:
-                raise AlignmentError("pocketsphinx found no alignment at all; the audio may not be speech")
-            # no path reached the end of the grammar: let it stop after any word instead
-            log.debug("closed grammar failed; retrying with exits after every word")
-            return self._word_pass(decoder, pcm, ids, open_end=True, rest_skipped=True)
-        if rest_skipped:
+        if rest_skipped or not open_end:  # closed grammar: trailing words went by skip arcs
             end = segs[-1][2]
             skipped += [(j, end) for j in range(i, n)]
             used_null = used_null or i < n
         return spans, skipped, used_null
 
-    def _phone_pass(
-        self, decoder: pocketsphinx.Decoder, pcm: np.ndarray, kept: Sequence[int], ids: Sequence[str],
-        relink: bool,
-    ) -> list[_Entry]:
-        """Word pass without skips (when needed), then the state-level phone pass."""
-        if relink:
-            decoder.set_align_text(" ".join(ids[i] for i in kept))
-            self._decode(decoder, pcm)
+    def _phone_pass(self, decoder: pocketsphinx.Decoder, pcm: np.ndarray, kept: Sequence[int]) -> list[_Entry]:
+        """The state-level phone pass over the current (null-arc free) word-pass result."""
         decoder.set_alignment()
         self._decode(decoder, pcm)
         entries: list[_Entry] = []
@@ -428,23 +418,59 @@ class PocketsphinxAligner(Aligner):
         if not ids or n_frames < 3:
             skipped = [(first + j, 0) for j in range(len(ids))]
             return _Chunk(offset, n_frames, [_Entry(None, 0, n_frames)], skipped)
-        spans, skipped_local, used_null = self._word_pass(decoder, pcm, ids, open_end=False)
-        skipped = [(first + j, f) for j, f in skipped_local]
+        # 1. every word in order; 2. if no path fits, words may be skipped; 3. the
+        #    transcript may also stop early (words at the end that the audio lacks)
+        found = (self._word_pass(decoder, pcm, ids)
+                 or self._word_pass(decoder, pcm, ids, skips=True)
+                 or self._word_pass(decoder, pcm, ids, skips=True, open_end=True, rest_skipped=True))
+        if found is None:
+            raise AlignmentError(
+                "pocketsphinx found no alignment of the transcript at all; the audio may not be speech"
+            )
+        spans, skipped_local, used_null = found
         skipped_set = {j for j, _ in skipped_local}
         kept = [j for j in range(len(ids)) if j not in skipped_set]
+        failed = False
+        # The phone pass needs a word-pass result without null arcs: re-run the kept
+        # words in a plain grammar; if that finds no path (beam pruning around a
+        # squeezed word), let more words be skipped, a few times at most.
+        for _ in range(4):
+            if not used_null or not kept:
+                break
+            sub = [ids[j] for j in kept]
+            plain = self._word_pass(decoder, pcm, sub)
+            if plain is not None:
+                spans = [Span(None if sp.word is None else kept[sp.word], sp.start, sp.end) for sp in plain[0]]
+                used_null = False
+                break
+            more = self._word_pass(decoder, pcm, sub, skips=True)
+            if more is None:
+                failed = True
+                break
+            newly = {kept[j] for j, _ in more[1]}
+            skipped_local += [(kept[j], f) for j, f in more[1]]
+            spans = [Span(None if sp.word is None else kept[sp.word], sp.start, sp.end) for sp in more[0]]
+            kept = [j for j in kept if j not in newly]
+            if not newly:
+                failed = True  # a skip path without skips, yet no plain path: give up
+                break
+        else:
+            failed = used_null
+        skipped = [(first + j, f) for j, f in skipped_local]
         if not kept:
             return _Chunk(offset, n_frames, [_Entry(None, 0, n_frames)], skipped)
-        try:
-            entries = self._phone_pass(decoder, pcm, kept, ids, relink=used_null or bool(skipped))
-            entries = [
-                _Entry(None if e.word is None else first + e.word, e.start, e.end, e.variant, e.phones)
-                for e in entries
-            ]
-            failed = False
-        except RuntimeError as exc:
-            log.warning("pocketsphinx phone pass failed (%s); estimating phone boundaries", exc)
+        entries: list[_Entry] = []
+        if not failed:
+            try:
+                entries = [
+                    _Entry(None if e.word is None else first + e.word, e.start, e.end, e.variant, e.phones)
+                    for e in self._phone_pass(decoder, pcm, kept)
+                ]
+            except RuntimeError as exc:
+                log.warning("pocketsphinx phone pass failed (%s); estimating phone boundaries", exc)
+                failed = True
+        if failed:
             entries = self._estimate_entries(spans, lexicon, first)
-            failed = True
         return _Chunk(offset, n_frames, entries, skipped, failed)
 
     def _align_windows(self, decoder: pocketsphinx.Decoder, pcm: np.ndarray, lexicon: _Lexicon) -> list[_Chunk]:
@@ -462,7 +488,8 @@ class PocketsphinxAligner(Aligner):
             cap = min(n, wi + max_words)
             spans: list[Span] = []
             if cap > wi:
-                spans, _, _ = self._word_pass(decoder, window_pcm, lexicon.ids[wi:cap], open_end=True)
+                found = self._word_pass(decoder, window_pcm, lexicon.ids[wi:cap], open_end=True)
+                spans = found[0] if found else []
             cut = choose_cut(spans, earliest=win // 3, latest=win - margin, min_pause=15)
             if cut is None:
                 cut = win - margin
