@@ -33,7 +33,7 @@ _TRANSCRIPT_SUFFIXES = (".txt", ".lab")
 
 
 def read_transcript(transcript: str | os.PathLike) -> str:
-    """Return the transcript text: a ``Path``, or a string naming an existing ``.txt``/``.lab`` file, is read.
+    """Return the transcript text; a ``Path``, or a string that is a ``.txt``/``.lab`` file name, is read.
 
     Raises
     ------
@@ -49,9 +49,11 @@ def read_transcript(transcript: str | os.PathLike) -> str:
     path: Path | None = None
     if isinstance(transcript, os.PathLike):
         path = Path(transcript)
-    elif isinstance(transcript, str) and transcript.strip().lower().endswith(_TRANSCRIPT_SUFFIXES) \
-            and "\n" not in transcript and Path(transcript.strip()).is_file():
-        path = Path(transcript.strip())
+    elif isinstance(transcript, str):
+        text = transcript.strip()
+        # one "word" ending in .txt/.lab is a file name (a missing one is an error, not text)
+        if text.lower().endswith(_TRANSCRIPT_SUFFIXES) and (len(text.split()) == 1 or Path(text).is_file()):
+            path = Path(text)
     if path is None:
         if not isinstance(transcript, str):
             raise TranscriptError(f"transcript must be text or a path, got {type(transcript).__name__}")

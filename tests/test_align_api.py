@@ -93,8 +93,10 @@ def test_transcript_errors(tmp_path: Path, speech_dir: Path):
         align(wav, "")
     with pytest.raises(TranscriptError):
         read_transcript(42)  # type: ignore[arg-type]
-    # a string that merely ends in ".txt" but names no file is text
+    # a sentence that merely ends in ".txt" is text; a lone missing file name is an error
     assert read_transcript("see notes.txt") == "see notes.txt"
+    with pytest.raises(TranscriptError, match="does not exist"):
+        align(wav, str(tmp_path / "typo.txt"))
 
 
 def test_audio_errors_come_first(tmp_path: Path):

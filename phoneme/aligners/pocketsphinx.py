@@ -268,7 +268,7 @@ class PocketsphinxAligner(Aligner):
         pcm = np.round(np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2")
         decoder = self._decoder(lexicon)
         chunks = self._align_windows(decoder, pcm, lexicon)
-        return self._assemble(chunks, lexicon, samples, duration)
+        return self._assemble(chunks, lexicon, samples, duration, str(language))
 
     # ------------------------------------------------------------ decoder
     def _decoder(self, lexicon: _Lexicon) -> pocketsphinx.Decoder:
@@ -503,7 +503,9 @@ class PocketsphinxAligner(Aligner):
             wi = last
 
     # ------------------------------------------------------------ results
-    def _assemble(self, chunks: list[_Chunk], lexicon: _Lexicon, samples: np.ndarray, duration: float) -> Alignment:
+    def _assemble(
+        self, chunks: list[_Chunk], lexicon: _Lexicon, samples: np.ndarray, duration: float, language: str,
+    ) -> Alignment:
         total_frames = math.ceil(duration * FRAME_RATE)
         frame_score = np.full(total_frames, np.nan)
         word_items: list[tuple[int, Interval, int]] = []  # (position, interval, n phones)
@@ -582,7 +584,7 @@ class PocketsphinxAligner(Aligner):
             duration=duration,
             transcript=" ".join(lexicon.words),
             aligner=self.name,
-            language="en",
+            language=language,
             issues=issues + found,
         )
 
