@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Span", "choose_cut", "frame_energy_db", "loud_fraction"]
+__all__ = ["Span", "choose_cut", "frame_energy_db"]
 
 
 @dataclass(frozen=True)
@@ -114,22 +114,3 @@ def frame_energy_db(samples: np.ndarray, *, hop: int = 160) -> np.ndarray:
         power = np.mean(np.square(seg.reshape(-1, hop), dtype=np.float64), axis=1)
         out[b:b + len(power)] = 10.0 * np.log10(power + 1e-12)
     return out
-
-
-def loud_fraction(energy_db: np.ndarray, start: int, end: int, *, floor: float, level: float) -> float:
-    """Fraction of frames in ``[start, end)`` louder than halfway (in dB) from ``floor`` to ``level``.
-
-    ``floor`` and ``level`` are the recording's pause and speech levels (e.g. its
-    10th and 97th energy percentiles). Real pauses score near 0, speech near 1.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> loud_fraction(np.array([-80.0, -80, -20, -20]), 0, 4, floor=-80, level=-20)
-    0.5
-    """
-    seg = energy_db[max(start, 0): max(end, start + 1)]
-    if seg.size == 0:
-        return 0.0
-    threshold = floor + 0.5 * (level - floor)
-    return float(np.mean(seg > threshold))
