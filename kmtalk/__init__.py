@@ -3,11 +3,33 @@
 Examples
 --------
 >>> import kmtalk
->>> kmtalk.__version__
-'0.1.0'
+>>> anim = kmtalk.animate("assets/examples/hello.wav", "Bob fed five blue balloons to the movie mouse.")  # doctest: +SKIP
+>>> anim.weights.shape[1], anim.names[17]  # doctest: +SKIP
+(52, 'jawOpen')
+>>> anim.export("hello.glb")  # doctest: +SKIP
+>>> kmtalk.render(anim, "hello.mp4")  # doctest: +SKIP
 """
 
 from . import errors
+from .animation import Animation
+from .api import METHODS, animate
+from .arkit import ARKIT_NAMES
+from .locks import Locks, resolve_locks
+from .render import render, render_frames
+from .rig import Rig, default_rig
 
 __version__ = "0.1.0"
-__all__ = ["errors", "__version__"]
+__all__ = [
+    "animate",
+    "METHODS",
+    "Animation",
+    "Rig",
+    "default_rig",
+    "render",
+    "render_frames",
+    "ARKIT_NAMES",
+    "Locks",
+    "resolve_locks",
+    "errors",
+    "__version__",
+]

@@ -56,7 +56,7 @@ def arkit_table() -> dict[str, Any]:
     --------
     >>> from kmtalk.arkit import arkit_table
     >>> arkit_table()["live_link_face_csv"]["columns"][:3]
-    ['Timecode', 'BlendShapeCount', 'EyeBlinkLeft']
+    ['Timecode', 'BlendshapeCount', 'EyeBlinkLeft']
     """
     path = asset_path("rig", "arkit52.json")
     with open(path, encoding="utf-8") as fh:
@@ -82,7 +82,7 @@ ARKIT_MIRROR: dict[str, str] = dict(arkit_table()["mirror"])
 """Left ↔ right partner of every sided name (``eyeBlinkLeft`` → ``eyeBlinkRight``)."""
 
 LIVE_LINK_FACE_COLUMNS: tuple[str, ...] = tuple(arkit_table()["live_link_face_csv"]["columns"])
-"""All 63 columns of a Live Link Face CSV (Timecode, BlendShapeCount, 52 shapes, 9 rotations)."""
+"""All 63 columns of a Live Link Face CSV (Timecode, BlendshapeCount, 52 shapes, 9 rotations)."""
 
 LIVE_LINK_FACE_BLENDSHAPES: tuple[str, ...] = tuple(
     arkit_table()["live_link_face_csv"]["blendshape_columns"]

@@ -35,7 +35,7 @@ def test_arkit_names_apple_order_and_live_link_layout():
     assert ARKIT_NAMES[:2] == ("eyeBlinkLeft", "eyeLookDownLeft")
     assert ARKIT_NAMES[14:18] == ("jawForward", "jawLeft", "jawRight", "jawOpen")
     assert ARKIT_NAMES[41] == "browDownLeft" and ARKIT_NAMES[-1] == "tongueOut"
-    assert LIVE_LINK_FACE_COLUMNS[:2] == ("Timecode", "BlendShapeCount")
+    assert LIVE_LINK_FACE_COLUMNS[:2] == ("Timecode", "BlendshapeCount")
     assert len(LIVE_LINK_FACE_COLUMNS) == 63
     # Live Link Face swaps the Left/Right order of jaw and mouth sideways shapes
     assert LIVE_LINK_FACE_BLENDSHAPES[15:17] == ("JawRight", "JawLeft")

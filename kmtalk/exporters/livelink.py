@@ -73,7 +73,7 @@ LIVELINK_ROTATIONS: tuple[str, ...] = tuple(arkit_table()["live_link_face_csv"][
 #: from real captures spell it ``BlendshapeCount`` (lower-case s), while several importers that
 #: rebuilt the header from the UDP protocol write ``BlendShapeCount``; readers (ours included)
 #: match it case-insensitively, so we write what the app writes. See docs/exports.md.
-COUNT_COLUMN = "BlendshapeCount"
+COUNT_COLUMN: str = arkit_table()["live_link_face_csv"]["count_column"]
 #: The full header row, as the app writes it.
 LIVELINK_HEADER: tuple[str, ...] = (
     ("Timecode", COUNT_COLUMN) + LIVELINK_BLENDSHAPES + LIVELINK_ROTATIONS
