@@ -42,7 +42,8 @@ from .assets import asset_path
 from .errors import LexiconError
 from .types import SILENCE, is_silence
 
-__all__ = ["VISEMES", "ARTICULATORS", "PhoneEntry", "Lexicon", "load_lexicon", "normalize_phone"]
+__all__ = ["VISEMES", "ARTICULATORS", "PhoneEntry", "Lexicon", "load_lexicon", "normalize_phone",
+           "base_phone"]
 
 #: The 15 visemes of the Oculus/MPEG-4 set, in their conventional order.
 VISEMES: tuple[str, ...] = (
@@ -52,8 +53,23 @@ VISEMES: tuple[str, ...] = (
 ARTICULATORS: frozenset[str] = frozenset({"lips", "tongue", "jaw", "none"})
 
 _STRIP = {"ˈ", "ˌ", "ː", "ˑ", "\u0361", "\u035c", ".", "‿"}
+# Secondary articulation and release marks: they do not change a phone's viseme.
+_MODIFIERS = {"ʲ", "ʰ", "ʷ", "ˠ", "ˤ", "ⁿ", "ˡ", "̚", "ʼ", "˞"}
 _FORMAT_VERSION = 1
 _MAX_TIME = 0.5  # seconds; longer anticipation/release would be a data error
+
+
+def base_phone(label: str) -> str:
+    """Drop diacritics and secondary-articulation marks (``tʲ`` → ``t``, ``n̩`` → ``n``, ``ɛ̃`` → ``ɛ``).
+
+    Examples
+    --------
+    >>> base_phone("tʲ"), base_phone("pʰ"), base_phone("ɛ̃")
+    ('t', 'p', 'ɛ')
+    """
+    text = unicodedata.normalize("NFD", normalize_phone(label))
+    kept = "".join(ch for ch in text if unicodedata.category(ch) != "Mn" and ch not in _MODIFIERS)
+    return unicodedata.normalize("NFC", kept)
 
 
 def normalize_phone(label: str) -> str:
@@ -119,6 +135,9 @@ class Lexicon:
     def entry(self, phone: str) -> PhoneEntry:
         """Return the entry of ``phone`` (IPA; stress/length marks and aliases resolved).
 
+        A phone that is still unknown is looked up without its diacritics
+        (``tʲ`` as ``t``, ``pʰ`` as ``p``), which do not change its viseme.
+
         Raises
         ------
         LexiconError
@@ -130,6 +149,9 @@ class Lexicon:
             return self.entries[self.aliases[phone]]
         key = normalize_phone(phone)
         key = self.aliases.get(key, key)
+        if key not in self.entries:
+            key = base_phone(key)
+            key = self.aliases.get(key, key)
         try:
             return self.entries[key]
         except KeyError:

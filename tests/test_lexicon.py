@@ -100,3 +100,14 @@ def test_unreadable_lexicon(tmp_path):
         load_lexicon(bad)
     with pytest.raises(LexiconError):
         load_lexicon(tmp_path / "absent.json")
+
+
+def test_mfa_and_diacritic_phones_resolve():
+    """MFA's English IPA set (tʲ, pʰ, aj, ɫ, ɾ …) and marked phones map to their base viseme."""
+    lex = load_lexicon()
+    assert lex.entry("tʲ").phone == "t" and lex.entry("pʰ").viseme == "PP"
+    assert lex.entry("aj").phone == "aɪ" and lex.entry("ow").rounded
+    assert lex.viseme("ɫ") == "nn" and lex.viseme("ɾ") == "DD" and lex.viseme("ɛ̃") == "E"
+    # A mark never turns an unknown base phone into a known one.
+    with pytest.raises(LexiconError, match="'ʘʰ'"):
+        lex.entry("ʘʰ")

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         audio = args.audio
     t0 = time.perf_counter()
     out = render(anim, args.output, rig=rig, audio=audio, size=args.size, side=args.side,
-                 curves=args.curves, compare=compare)
+                 curves=args.curves, compare=compare, progress=not args.json)
     seconds = time.perf_counter() - t0
     has_audio = audio is not None or (not args.no_audio and (anim.audio is not None
                                                            or anim.audio_path is not None))

@@ -135,7 +135,7 @@ def _as_animation(obj: Any, fps: float | None, what: str, default_fps: float = 3
 
 def render(animation_or_weights: Any, path: str | os.PathLike, *, rig: Rig | None = None,
            fps: float | None = None, audio: Any = None, size: int = 512, side: bool = False,
-           curves: bool = False, compare: Any = None, samples: int = 0) -> Path:
+           curves: bool = False, compare: Any = None, samples: int = 0, progress: bool = False) -> Path:
     """Render an animation to an MP4 (H.264 + AAC) with its audio muxed in.
 
     Parameters
@@ -163,6 +163,8 @@ def render(animation_or_weights: Any, path: str | os.PathLike, *, rig: Rig | Non
         holds its last frame. Its frame rate must match.
     samples : int, default 0
         Multisample anti-aliasing (4 for smoother edges, about half the speed).
+    progress : bool, default False
+        Show a progress bar on stderr (the CLI turns it on).
 
     Returns
     -------
@@ -229,4 +231,9 @@ def render(animation_or_weights: Any, path: str | os.PathLike, *, rig: Rig | Non
                 gen.close()
 
     log.info("rendering %d frames at %g fps to %s", n_frames, fps_a, path)
-    return write_mp4(frames(), path, fps=fps_a, audio=audio)
+    stream: Iterator[np.ndarray] = frames()
+    if progress:
+        from tqdm import tqdm
+
+        stream = iter(tqdm(stream, total=n_frames, desc="render", unit="frame", leave=False))
+    return write_mp4(stream, path, fps=fps_a, audio=audio)

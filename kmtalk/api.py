@@ -1,0 +1,186 @@
+"""``kmtalk.animate``: speech audio (+ transcript) → :class:`~kmtalk.animation.Animation`.
+
+Examples
+--------
+>>> import kmtalk
+>>> anim = kmtalk.animate("assets/examples/hello.wav", open("assets/examples/hello.txt").read())  # doctest: +SKIP
+>>> anim.weights.shape[1], anim.fps  # doctest: +SKIP
+(52, 30.0)
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from phoneme.audio import AudioSource, load_audio
+from phoneme.lexicon import Lexicon
+from phoneme.loudness import frame_loudness
+from phoneme.types import Alignment
+
+from .animation import Animation
+from .errors import AlignmentError, KmtalkError, TranscriptError
+from .locks import Locks, read_locks_file, resolve_locks
+from .prior import animate_prior, load_prior_tables, n_frames_for
+
+__all__ = ["animate", "METHODS"]
+
+log = logging.getLogger(__name__)
+
+#: Animation methods ``animate`` knows. ``"prior"`` needs no trained weights.
+METHODS = ("prior",)
+_SAMPLE_RATE = 16000
+_STYLE_AXES = ("jaw", "lip")
+_MAX_FPS = 240.0
+
+
+def _style_axes(style: Mapping[str, float] | None) -> dict[str, float]:
+    axes = {"jaw": 1.0, "lip": 1.0}
+    if style is None:
+        return axes
+    if not isinstance(style, Mapping):
+        raise KmtalkError(f"style must be a mapping of {_STYLE_AXES} to numbers, got {type(style).__name__}")
+    for name, value in style.items():
+        if name not in axes:
+            raise KmtalkError(f"unknown style axis {name!r}; known: {', '.join(_STYLE_AXES)}")
+        v = float(value)
+        if not (math.isfinite(v) and 0.0 <= v <= 3.0):
+            raise KmtalkError(f"style axis {name!r} = {value!r} must be in [0, 3]")
+        axes[name] = v
+    return axes
+
+
+def _alignment(alignment: Alignment | str | os.PathLike[str], duration: float) -> Alignment:
+    if isinstance(alignment, Alignment):
+        result = alignment
+    else:
+        from phoneme.aligners.textgrid import read_textgrid
+
+        result = read_textgrid(alignment)
+    if result.duration < duration - 0.05 or result.duration > duration + 0.5:
+        log.warning("alignment covers %.2f s but the audio lasts %.2f s", result.duration, duration)
+    return result
+
+
+def _transcript(transcript: str | os.PathLike[str] | None) -> str | None:
+    if transcript is None:
+        return None
+    if isinstance(transcript, os.PathLike) or (isinstance(transcript, str) and transcript.endswith(".txt")
+                                                and Path(transcript).is_file()):
+        try:
+            return Path(transcript).read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TranscriptError(f"cannot read transcript file {transcript}: {exc}") from None
+    if not isinstance(transcript, str):
+        raise TranscriptError(f"transcript must be text or a .txt path, got {type(transcript).__name__}")
+    return transcript
+
+
+def animate(
+    audio: AudioSource,
+    transcript: str | os.PathLike[str] | None = None,
+    *,
+    fps: float = 30.0,
+    language: str = "en",
+    aligner: str = "auto",
+    alignment: Alignment | str | os.PathLike[str] | None = None,
+    lexicon: Lexicon | str | os.PathLike[str] | None = None,
+    style: Mapping[str, float] | None = None,
+    locks: Mapping[Any, Any] | Locks | str | os.PathLike[str] | None = None,
+    seed: int = 0,
+    method: str = "prior",
+) -> Animation:
+    """Animate a face from speech.
+
+    Parameters
+    ----------
+    audio : path or (samples, sample_rate)
+        Speech (WAV/FLAC/OGG/MP3, any rate, mono or stereo).
+    transcript : str or path, optional
+        What is said (a ``.txt`` path is read). ``None`` (and no
+        ``alignment``): the speech is recognised with pocketsphinx and the
+        result is marked ``meta["transcript_free"] = True`` with a lower
+        ``meta["confidence"]``.
+    fps : float, default 30
+        Output frame rate.
+    language : str, default "en"
+    aligner : str, default "auto"
+        Forced-aligner backend (see :func:`phoneme.align`).
+    alignment : Alignment or TextGrid path, optional
+        An existing alignment: skips aligning.
+    lexicon : Lexicon or path, optional
+        Viseme lexicon with poses (default: bundled English).
+    style : mapping, optional
+        JALI axes ``{"jaw": 1.0, "lip": 1.0}``: jaw opening and lip articulation
+        intensity (0–3).
+    locks : mapping, Locks or JSON path, optional
+        Editor locks (see :mod:`kmtalk.locks`): the output equals them exactly
+        at the locked frames and flows smoothly around them.
+    seed : int, default 0
+        Seed for stochastic parts (the prior is deterministic; kept for the learned models).
+    method : {"prior"}
+        Animation method.
+
+    Returns
+    -------
+    Animation
+        ``weights`` [T, 52] in [0, 1] with ``T = round(duration * fps)``, the
+        phones, words, key motions and locks it was made from.
+
+    Raises
+    ------
+    AudioError, TranscriptError, AlignmentError, LexiconError, LockError
+        Bad input, each with a message that says what to fix.
+    """
+    if method not in METHODS:
+        raise KmtalkError(f"unknown method {method!r}; available: {', '.join(METHODS)}")
+    if not (isinstance(fps, (int, float)) and math.isfinite(fps) and 0 < fps <= _MAX_FPS):
+        raise KmtalkError(f"fps must be in (0, {_MAX_FPS:g}], got {fps!r}")
+    axes = _style_axes(style)
+    samples, sr = load_audio(audio, sample_rate=_SAMPLE_RATE)
+    duration = samples.size / sr
+    n = n_frames_for(duration, fps)
+    tables = load_prior_tables(lexicon if not isinstance(lexicon, os.PathLike) else str(lexicon))
+
+    meta: dict[str, Any] = {"method": method, "language": language, "seed": int(seed),
+                            "lexicon": tables.lexicon.name, "style": axes, "transcript_free": False}
+    text = _transcript(transcript)
+    if alignment is not None:
+        al = _alignment(alignment, duration)
+        meta["aligner"] = al.aligner or "given"
+    else:
+        from phoneme import align
+
+        if text is None:
+            from phoneme.recognize import recognize
+
+            heard = recognize((samples, sr))
+            text = heard.text
+            meta.update(transcript_free=True, recognised=text, confidence=round(0.5 * heard.confidence, 3))
+        al = align((samples, sr), text, aligner=aligner, language=language)
+        meta["aligner"] = al.aligner
+    if not al.phones:
+        raise AlignmentError("the alignment has no phones; check the transcript")
+    meta["transcript"] = al.transcript or (text or "")
+    meta["alignment_issues"] = list(al.issues)
+    if "confidence" not in meta:
+        confs = [w.confidence for w in al.spoken_words() if w.confidence is not None]
+        meta["confidence"] = round(float(np.mean(confs)), 3) if confs else None
+
+    if isinstance(locks, (str, os.PathLike)):
+        locks = read_locks_file(locks)
+    editor = resolve_locks(locks, n_frames=n, fps=fps, viseme_poses=tables.poses)
+    loud = frame_loudness(samples, sr, fps, n_frames=n)
+    weights, keys = animate_prior(al, fps, lexicon=tables.lexicon, loudness_db=loud,
+                                  jaw=axes["jaw"], lip=axes["lip"], locks=editor, n_frames=n)
+    audio_path = str(audio) if isinstance(audio, (str, os.PathLike)) else None
+    return Animation(
+        fps=float(fps), weights=weights, phones=list(al.phones), words=list(al.words), keys=keys,
+        locks=editor.as_dict(), audio_path=audio_path,
+        audio=None if audio_path else (samples, sr), meta=meta,
+    )

@@ -1,0 +1,81 @@
+"""``kmtalk animate``: speech (+ transcript) → animation file (npz, csv, json, glb, TextGrid, obj/ply frames, mp4)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import KmtalkError
+from .common import add_transcript_options, emit, read_transcript
+
+HELP = "animate a face from speech and write it (format from the -o extension)"
+
+
+def _style(text: str | None) -> dict[str, float] | None:
+    if not text:
+        return None
+    style: dict[str, float] = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        try:
+            style[name.strip()] = float(value)
+        except ValueError:
+            raise KmtalkError(f"--style expects name=value pairs like 'jaw=1.2,lip=0.8', got {part!r}") from None
+    return style
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "animate", help=HELP, description=HELP.capitalize() + ". Without --text/--text-file/--textgrid "
+        "the speech is recognised first (less accurate; the result is marked transcript-free).",
+        epilog="examples:\n  kmtalk animate line.wav --text 'Bob bought a big balloon.' -o line.glb\n"
+               "  kmtalk animate line.wav --text-file line.txt --locks locks.json -o line.csv\n"
+               "  kmtalk animate line.wav -o line.mp4   (no transcript: speech is recognised)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("audio", type=Path, help="speech audio (WAV, FLAC, OGG or MP3; any rate)")
+    add_transcript_options(p, required=False)
+    p.add_argument("-o", "--output", type=Path, required=True,
+                   help="output file: .npz (kmtalk), .csv (Live Link Face), .json, .glb/.gltf, .TextGrid, "
+                        "frames/%%04d.obj|.ply, or .mp4 (preview render with audio)")
+    p.add_argument("--locks", type=Path, metavar="FILE",
+                   help='editor locks as JSON, e.g. {"12": {"jawOpen": 0.4}, "1.5s": "PP"}')
+    p.add_argument("--fps", type=float, default=30.0, help="frames per second (default: 30)")
+    p.add_argument("--style", metavar="AXES", help="JALI axes, e.g. 'jaw=1.2,lip=0.8' (default 1 each)")
+    p.add_argument("--lexicon", type=Path, metavar="FILE", help="your own viseme lexicon (JSON)")
+    p.add_argument("--aligner", default="auto", help="forced-aligner backend (default: auto)")
+    p.add_argument("--language", default="en", help="language code (default: en)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..api import animate
+
+    anim = animate(
+        args.audio, read_transcript(args), fps=args.fps, language=args.language, aligner=args.aligner,
+        alignment=args.textgrid, lexicon=args.lexicon, style=_style(args.style), locks=args.locks,
+    )
+    if args.output.suffix.lower() == ".mp4":
+        from ..render import render
+
+        render(anim, args.output, progress=True)
+        written = [args.output]
+    else:
+        out = anim.export(args.output)
+        written = out if isinstance(out, list) else [out]
+    summary = {
+        "output": [str(p) for p in written],
+        "frames": anim.n_frames, "fps": anim.fps, "duration": anim.duration,
+        "keys": len(anim.keys), "locks": len(anim.locks),
+        **{k: anim.meta.get(k) for k in ("method", "transcript", "transcript_free", "confidence",
+                                        "alignment_issues")},
+    }
+    text = (f"wrote {written[0]}" + (f" (+{len(written) - 1} more files)" if len(written) > 1 else "")
+            + f": {anim.n_frames} frames at {anim.fps:g} fps, {len(anim.keys)} key motions")
+    if anim.meta.get("transcript_free"):
+        text += f"\nno transcript: animated from recognised speech {anim.meta.get('recognised')!r}"
+    for issue in anim.meta.get("alignment_issues") or []:
+        text += f"\nwarning: {issue}"
+    emit(args, summary, text)
+    return 0
