@@ -60,7 +60,6 @@ def child(seconds: float, repeats: int) -> dict:
 
     t_import = time.perf_counter() - t0
     import soundfile
-
     from alignment_speed import build_input
 
     samples, words = build_input(seconds)

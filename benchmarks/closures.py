@@ -48,8 +48,6 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 SPEECH = (ROOT.parent / "shared" / "data" / "speech").resolve()
 THRESHOLD_MM = 1.0
@@ -94,8 +92,8 @@ def measure(name: str, audio: Path, text: str, rig) -> dict:
     for i, p in enumerate(anim.phones):
         if p.is_silence or lex.viseme(p.label) != "PP":
             continue
-        lo = max(int(math.ceil(p.start * fps - 1e-9)), 0)
-        hi = min(int(math.floor(p.end * fps + 1e-9)), n - 1)
+        lo = max(math.ceil(p.start * fps - 1e-9), 0)
+        hi = min(math.floor(p.end * fps + 1e-9), n - 1)
         frames = sorted({*range(lo, hi + 1), *keys.get(i, [])})
         if not frames:  # no frame inside and no key: the nearest frame to the phone's middle
             frames = [min(round(0.5 * (p.start + p.end) * fps), n - 1)]

@@ -28,6 +28,7 @@ Run::
     python benchmarks/lipsync.py                 # table (≈ 30 s)
     python benchmarks/lipsync.py --ceiling       # + the viseme-timeline ceiling
     python benchmarks/lipsync.py --json          # machine-readable
+    python benchmarks/lipsync.py --lexicon my.json   # score other poses / coarticulation settings
 
 Target (issue 4): mean r ≥ 0.7.
 """
@@ -79,8 +80,8 @@ def _viseme_timeline(phones, lexicon, visemes, times: np.ndarray, sigma: float) 
     x = np.zeros((n, len(visemes)))
     for p in phones:
         v = "sil" if p.is_silence else lexicon.viseme(p.label)
-        a = int(round(p.start * rate))
-        x[a:max(int(round(p.end * rate)), a + 1), visemes.index(v)] = 1.0
+        a = round(p.start * rate)
+        x[a:max(round(p.end * rate), a + 1), visemes.index(v)] = 1.0
     grid = np.arange(n) / rate
     return np.stack([np.interp(times, grid, gaussian_smooth(x[:, i], sigma * rate)) for i in range(x.shape[1])], 1)
 
@@ -109,9 +110,15 @@ def ceiling(per_clip: list[dict], sigma: float = 0.08) -> dict:
             "coefficients": {v: round(float(c), 2) for v, c in zip(VISEMES, coef)}}
 
 
-def run_clip(name: str, text: str, rig) -> dict:
+def run_clip(name: str, text: str, rig, lexicon: str | None = None) -> dict:
     import kmtalk
-    from kmtalk.metrics import best_lag, lip_aperture, lipsync_score, loudness_lipsync_score, pearson
+    from kmtalk.metrics import (
+        best_lag,
+        lip_aperture,
+        lipsync_score,
+        loudness_lipsync_score,
+        pearson,
+    )
     from phoneme.audio import load_audio
     from phoneme.loudness import frame_loudness
 
@@ -123,7 +130,7 @@ def run_clip(name: str, text: str, rig) -> dict:
     anims = {}
     for key, transcript in (("asr", text), ("free", None)):
         t0 = time.perf_counter()
-        anim = kmtalk.animate(str(wav), transcript)
+        anim = kmtalk.animate(str(wav), transcript, lexicon=lexicon)
         out[f"{key}_animate_s"] = round(time.perf_counter() - t0, 2)
         anims[key] = anim
         out[f"r_{key}"] = round(lipsync_score(anim, ap, fps, rig=rig), 4)
@@ -169,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--json", action="store_true", help="print JSON instead of tables")
     ap.add_argument("--ceiling", action="store_true", help="also fit the viseme-timeline ceiling")
+    ap.add_argument("--lexicon", help="animate with this lexicon JSON instead of the bundled one (to compare poses)")
     args = ap.parse_args(argv)
     logging.disable(logging.WARNING)
     warnings.simplefilter("ignore")
@@ -176,8 +184,9 @@ def main(argv: list[str] | None = None) -> int:
 
     rig = kmtalk.default_rig()
     t0 = time.perf_counter()
-    per_clip = [run_clip(name, text, rig) for name, text in clips()]
+    per_clip = [run_clip(name, text, rig, args.lexicon) for name, text in clips()]
     result = {
+        "lexicon": args.lexicon or "bundled",
         "clips": [{k: v for k, v in c.items() if not k.startswith("_")} for c in per_clip],
         "mean": {k: round(float(np.mean([c[k] for c in per_clip])), 4)
                  for k in ("r_asr", "r_free", "r_loudness", "bestlag_r_asr", "bestlag_r_free", "bestlag_r_loudness")},
@@ -191,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result, indent=1, ensure_ascii=False))
         return 0
+    if args.lexicon:
+        print(f"lexicon: {args.lexicon}")
     print("Lip-sync score (Pearson r, lag 0) and best-lag diagnostic (r @ lag ms; + = ours later than video)")
     print(f"{'clip':38s} {'fps':>6} {'ASR text':>8} {'no text':>8} {'loudness':>8} │ "
           f"{'ASR best-lag':>14} {'no-text best-lag':>16} {'loud best-lag':>14}")
