@@ -1,0 +1,220 @@
+"""Audio encoders: samples → feature frames at 100 Hz (one every 10 ms).
+
+Every encoder is an :class:`AudioEncoder`: ``forward(samples [B, N],
+sample_rate) -> [B, T_audio, out_dim]`` with ``T_audio = N // hop + 1``
+(frame ``j`` is the audio at ``j / 100`` s; see :mod:`completion.features`).
+
+- :class:`ConvMelEncoder` (default) — log-mel (80 bands) and a small stack of
+  1-D convolutions, trained with the model. Its receptive field is local
+  (±``layers * (kernel // 2)`` frames), so encoding a long file once and
+  slicing it equals encoding the slices (away from the ends).
+- :class:`PretrainedSpeechEncoder` — a wav2vec 2.0 / HuBERT / WavLM model
+  loaded with ``transformers`` **from a local folder only**
+  (``local_files_only=True``; nothing is ever downloaded). Its 50 Hz
+  output is interpolated to 100 Hz. ``transformers`` is an optional extra.
+
+Examples
+--------
+>>> import torch
+>>> from completion.encoders import ConvMelEncoder
+>>> enc = ConvMelEncoder(out_dim=64)
+>>> enc(torch.zeros(2, 16000), 16000).shape
+torch.Size([2, 101, 64])
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from phoneme.errors import AudioError, BackendUnavailableError, CheckpointError
+
+from .features import FEATURE_RATE, frames_for, hop_for, log_mel
+
+__all__ = ["AudioEncoder", "ConvMelEncoder", "PretrainedSpeechEncoder"]
+
+log = logging.getLogger(__name__)
+
+# Fixed input scaling of the log-mel (natural log, floor 1e-5): speech sits around -9 ± 3.
+_MEL_SHIFT = 7.0
+_MEL_SCALE = 3.0
+
+
+class AudioEncoder(nn.Module):
+    """Interface: ``forward(samples [B, N], sample_rate) -> Tensor [B, T_audio, out_dim]`` at 100 Hz.
+
+    Attributes
+    ----------
+    out_dim : int
+        Feature size ``D`` of each frame.
+    frame_rate : float
+        Frames per second of the output (always 100).
+    """
+
+    out_dim: int
+    frame_rate: float = FEATURE_RATE
+
+    def n_frames(self, n_samples: int, sample_rate: int) -> int:
+        """Frames the encoder returns for ``n_samples`` at ``sample_rate``."""
+        return frames_for(n_samples, hop_for(sample_rate))
+
+    def forward(self, samples: torch.Tensor, sample_rate: int) -> torch.Tensor:  # pragma: no cover
+        raise NotImplementedError
+
+
+def _check_samples(samples: torch.Tensor) -> torch.Tensor:
+    if samples.ndim == 1:
+        samples = samples[None]
+    if samples.ndim != 2 or samples.shape[-1] == 0:
+        raise AudioError(f"an audio encoder needs samples shaped [B, N] with N > 0, got {tuple(samples.shape)}")
+    return samples
+
+
+class ConvMelEncoder(AudioEncoder):
+    """Log-mel + 1-D convolutions (GELU, per-frame LayerNorm, residual), 100 Hz in and out.
+
+    Parameters
+    ----------
+    n_mels : int, default 80
+    channels : int, default 128
+        Width of the hidden convolutions.
+    out_dim : int, default 128
+    layers : int, default 3
+        Residual convolution blocks after the input projection.
+    kernel : int, default 5
+        Temporal kernel (odd); receptive field ±``layers * (kernel // 2) + kernel // 2`` frames.
+    """
+
+    def __init__(self, n_mels: int = 80, channels: int = 128, out_dim: int = 128, layers: int = 3,
+                 kernel: int = 5) -> None:
+        super().__init__()
+        if kernel % 2 == 0:
+            raise ValueError("kernel must be odd")
+        self.n_mels = n_mels
+        self.out_dim = out_dim
+        self.inp = nn.Conv1d(n_mels, channels, kernel, padding=kernel // 2)
+        self.blocks = nn.ModuleList(nn.Conv1d(channels, channels, kernel, padding=kernel // 2)
+                                    for _ in range(layers))
+        self.norms = nn.ModuleList(nn.LayerNorm(channels) for _ in range(layers))
+        self.out = nn.Linear(channels, out_dim)
+
+    def forward(self, samples: torch.Tensor, sample_rate: int) -> torch.Tensor:
+        x = _check_samples(samples)
+        hop = hop_for(sample_rate)
+        mel = log_mel(x, sample_rate, n_mels=self.n_mels, hop_length=hop, n_fft=int(round(0.025 * sample_rate)))
+        h = ((mel - (-_MEL_SHIFT)) / _MEL_SCALE).to(self.inp.weight.dtype).transpose(1, 2)  # [B, M, T]
+        h = F.gelu(self.inp(h))
+        for conv, norm in zip(self.blocks, self.norms):
+            h = h + F.gelu(norm(conv(h).transpose(1, 2)).transpose(1, 2))
+        return self.out(h.transpose(1, 2))
+
+
+class PretrainedSpeechEncoder(AudioEncoder):
+    """A pretrained self-supervised speech model (wav2vec 2.0, HuBERT, WavLM) from a local folder.
+
+    Use :meth:`from_local_path`. The backbone is frozen by default; its
+    last hidden state (or ``layer``) is interpolated from 50 Hz to 100 Hz.
+    Input is normalised per utterance (zero mean, unit variance), as the
+    models' feature extractors do. Audio must be 16 kHz.
+
+    Examples
+    --------
+    >>> enc = PretrainedSpeechEncoder.from_local_path("/path/to/wav2vec2-base")  # doctest: +SKIP
+    >>> enc.out_dim  # doctest: +SKIP
+    768
+    """
+
+    def __init__(self, backbone: nn.Module, *, path: str, layer: int | None = None,
+                 trainable: bool = False) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.path = path
+        self.layer = layer
+        self.trainable = trainable
+        self.out_dim = int(backbone.config.hidden_size)
+        self.sample_rate = 16000
+        if not trainable:
+            self.backbone.requires_grad_(False)
+            self.backbone.eval()
+
+    def train(self, mode: bool = True) -> "PretrainedSpeechEncoder":
+        super().train(mode)
+        if not self.trainable:
+            self.backbone.eval()
+        return self
+
+    @classmethod
+    def from_local_path(cls, path: str | os.PathLike, *, layer: int | None = None,
+                        trainable: bool = False) -> "PretrainedSpeechEncoder":
+        """Load a ``transformers`` speech model saved with ``save_pretrained`` in ``path``.
+
+        Parameters
+        ----------
+        path : str or PathLike
+            A local folder with ``config.json`` and the weights. Never a hub id:
+            nothing is downloaded.
+        layer : int, optional
+            Hidden layer to use (default: the last).
+        trainable : bool, default False
+            Fine-tune the backbone with the rest of the model.
+
+        Raises
+        ------
+        BackendUnavailableError
+            ``transformers`` is not installed.
+        CheckpointError
+            The folder is missing, has no ``config.json``, or cannot be loaded.
+        """
+        folder = Path(path)
+        if not folder.is_dir() or not (folder / "config.json").is_file():
+            raise CheckpointError(
+                f"no pretrained speech model at {folder} (expected a folder with config.json and "
+                "weights, written by save_pretrained); encoders load from a local path only, "
+                "never from the hub")
+        try:
+            import transformers
+        except ImportError:
+            raise BackendUnavailableError(
+                "the pretrained speech encoder needs the optional 'transformers' package "
+                "(pip install transformers); or use the default ConvMelEncoder") from None
+        try:
+            backbone = transformers.AutoModel.from_pretrained(str(folder), local_files_only=True)
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            raise CheckpointError(f"cannot load the pretrained speech model in {folder}: {exc}") from None
+        if not hasattr(backbone.config, "hidden_size"):
+            raise CheckpointError(f"{folder} is not a speech encoder with a hidden_size "
+                                  f"(model type {backbone.config.model_type!r})")
+        log.info("loaded pretrained speech encoder %s from %s", backbone.config.model_type, folder)
+        return cls(backbone, path=str(folder), layer=layer, trainable=trainable)
+
+    def forward(self, samples: torch.Tensor, sample_rate: int) -> torch.Tensor:
+        x = _check_samples(samples).to(torch.float32)
+        if int(sample_rate) != self.sample_rate:
+            raise AudioError(f"the pretrained speech encoder needs 16000 Hz audio, got {sample_rate} Hz; "
+                             "resample first (completion.features.resample)")
+        n_out = frames_for(x.shape[-1], hop_for(sample_rate))
+        x = (x - x.mean(dim=-1, keepdim=True)) / torch.sqrt(x.var(dim=-1, keepdim=True) + 1e-7)
+        want_hidden = self.layer is not None
+        with torch.set_grad_enabled(self.trainable and torch.is_grad_enabled()):
+            out = self.backbone(x, output_hidden_states=want_hidden)
+        h = out.hidden_states[self.layer] if want_hidden else out.last_hidden_state  # [B, T50, D]
+        # Frame k of the backbone covers ~[20k, 20k + 25] ms: centre at 20k + 12.5 ms. Sample at j*10 ms.
+        return _resample_frames(h, n_out, src_rate=50.0, src_offset=0.0125, dst_rate=FEATURE_RATE)
+
+
+def _resample_frames(h: torch.Tensor, n_out: int, *, src_rate: float, src_offset: float,
+                     dst_rate: float) -> torch.Tensor:
+    """Linear interpolation of frames ``h [B, S, D]`` (frame k at ``src_offset + k/src_rate`` s) to
+    ``n_out`` frames at ``j / dst_rate`` s (edges held)."""
+    s = h.shape[1]
+    t = torch.arange(n_out, device=h.device, dtype=torch.float32) / dst_rate
+    pos = ((t - src_offset) * src_rate).clamp(0, max(s - 1, 0))
+    lo = pos.floor().long().clamp(max=max(s - 1, 0))
+    hi = (lo + 1).clamp(max=max(s - 1, 0))
+    frac = (pos - lo.to(pos.dtype)).to(h.dtype)[None, :, None]
+    return h[:, lo] * (1 - frac) + h[:, hi] * frac

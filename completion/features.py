@@ -1,0 +1,207 @@
+"""Audio features in torch: log-mel spectrograms at a 10 ms hop (CPU and GPU, batched).
+
+The filterbank is the Slaney-style mel scale of librosa (linear below
+1 kHz, logarithmic above, each triangle normalised to unit area), built once
+per setting in numpy and moved to the signal's device. Frames are centred:
+frame ``j`` covers the window centred on sample ``j * hop_length``, so at
+16 kHz with ``hop_length=160`` frame ``j`` is the audio at ``j / 100`` s and
+there are :func:`frames_for` ``(N, 160) = N // 160 + 1`` of them.
+
+Examples
+--------
+>>> import torch
+>>> from completion.features import log_mel, frames_for
+>>> x = torch.sin(torch.arange(16000) * 0.2).repeat(2, 1)   # two 1 s signals
+>>> m = log_mel(x, 16000)
+>>> tuple(m.shape), frames_for(16000, 160)
+((2, 101, 80), 101)
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+from phoneme.errors import AudioError
+
+__all__ = ["log_mel", "frames_for", "mel_filterbank", "resample", "hop_for", "LOG_FLOOR",
+           "FEATURE_RATE"]
+
+#: Power floor before the log (-11.5 in natural-log units; digital silence maps there).
+LOG_FLOOR = 1e-5
+#: Frames per second of every feature this package computes (10 ms hop).
+FEATURE_RATE = 100.0
+
+
+def frames_for(n_samples: int, hop_length: int = 160) -> int:
+    """Number of (centred) feature frames of a signal of ``n_samples``: ``n_samples // hop_length + 1``.
+
+    Examples
+    --------
+    >>> frames_for(16000, 160), frames_for(0, 160)
+    (101, 1)
+    """
+    return int(n_samples) // int(hop_length) + 1
+
+
+def hop_for(sample_rate: int) -> int:
+    """Samples in 10 ms at ``sample_rate`` (which must be a multiple of 100 Hz).
+
+    Raises
+    ------
+    AudioError
+        A rate that is not a multiple of 100 Hz (resample first, e.g. with :func:`resample`).
+
+    Examples
+    --------
+    >>> hop_for(16000), hop_for(48000)
+    (160, 480)
+    """
+    sr = int(sample_rate)
+    if sr <= 0 or sr % 100:
+        raise AudioError(f"sample rate {sample_rate} Hz is not a multiple of 100 Hz, so it has no "
+                         "whole-sample 10 ms hop; resample the audio to 16000 Hz first "
+                         "(completion.features.resample)")
+    return sr // 100
+
+
+def _hz_to_mel(f: np.ndarray) -> np.ndarray:
+    f = np.asarray(f, dtype=np.float64)
+    f_sp = 200.0 / 3
+    mels = f / f_sp
+    min_log_hz = 1000.0
+    min_log_mel = min_log_hz / f_sp
+    logstep = math.log(6.4) / 27.0
+    return np.where(f >= min_log_hz, min_log_mel + np.log(np.maximum(f, 1e-10) / min_log_hz) / logstep, mels)
+
+
+def _mel_to_hz(m: np.ndarray) -> np.ndarray:
+    m = np.asarray(m, dtype=np.float64)
+    f_sp = 200.0 / 3
+    min_log_hz = 1000.0
+    min_log_mel = min_log_hz / f_sp
+    logstep = math.log(6.4) / 27.0
+    return np.where(m >= min_log_mel, min_log_hz * np.exp(logstep * (m - min_log_mel)), f_sp * m)
+
+
+@lru_cache(maxsize=16)
+def _filterbank_np(sample_rate: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> np.ndarray:
+    n_freqs = n_fft // 2 + 1
+    fft_freqs = np.linspace(0.0, sample_rate / 2.0, n_freqs)
+    mel_pts = _mel_to_hz(np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), n_mels + 2))
+    fdiff = np.diff(mel_pts)
+    ramps = mel_pts[:, None] - fft_freqs[None, :]
+    lower = -ramps[:-2] / fdiff[:-1, None]
+    upper = ramps[2:] / fdiff[1:, None]
+    weights = np.maximum(0.0, np.minimum(lower, upper))
+    weights *= (2.0 / (mel_pts[2:n_mels + 2] - mel_pts[:n_mels]))[:, None]
+    return weights.astype(np.float32)  # [n_mels, n_freqs]
+
+
+def mel_filterbank(
+    sample_rate: int = 16000,
+    n_fft: int = 400,
+    n_mels: int = 80,
+    *,
+    fmin: float = 0.0,
+    fmax: float | None = 8000.0,
+) -> torch.Tensor:
+    """Slaney mel filterbank ``[n_mels, n_fft // 2 + 1]`` (float32, CPU).
+
+    ``fmax`` defaults to 8 kHz (capped at Nyquist) so features at 16, 22.05
+    or 48 kHz cover the same band.
+
+    Examples
+    --------
+    >>> fb = mel_filterbank(16000, 400, 80)
+    >>> tuple(fb.shape), bool((fb >= 0).all())
+    ((80, 201), True)
+    """
+    top = sample_rate / 2.0 if fmax is None else min(float(fmax), sample_rate / 2.0)
+    return torch.from_numpy(_filterbank_np(int(sample_rate), int(n_fft), int(n_mels), float(fmin), top))
+
+
+def log_mel(
+    samples: torch.Tensor,
+    sample_rate: int = 16000,
+    *,
+    n_mels: int = 80,
+    hop_length: int = 160,
+    n_fft: int = 400,
+    fmax: float | None = 8000.0,
+    floor: float = LOG_FLOOR,
+) -> torch.Tensor:
+    """Log-mel power spectrogram, batched, on the samples' device.
+
+    Parameters
+    ----------
+    samples : Tensor [B, N] or [N]
+        Mono audio in [-1, 1] (any float dtype; computed in float32).
+    sample_rate : int, default 16000
+    n_mels : int, default 80
+    hop_length : int, default 160
+        10 ms at 16 kHz.
+    n_fft : int, default 400
+        25 ms Hann window at 16 kHz.
+    fmax : float, default 8000
+        Top of the filterbank (capped at Nyquist).
+    floor : float, default 1e-5
+        Power floor before the natural log.
+
+    Returns
+    -------
+    Tensor, float32 [B, T_audio, n_mels]
+        ``T_audio = frames_for(N, hop_length)``; a 1-D input gives ``B = 1``.
+
+    Raises
+    ------
+    AudioError
+        Not 1-D/2-D, empty, or non-finite samples.
+
+    Examples
+    --------
+    >>> import torch
+    >>> m = log_mel(torch.zeros(8000))
+    >>> tuple(m.shape), round(float(m.min()), 2)
+    ((1, 51, 80), -11.51)
+    """
+    x = samples
+    if x.ndim == 1:
+        x = x[None]
+    if x.ndim != 2:
+        raise AudioError(f"log_mel needs samples shaped [N] or [B, N], got {tuple(samples.shape)}")
+    if x.shape[-1] == 0:
+        raise AudioError("log_mel got an empty signal")
+    x = x.to(torch.float32)
+    if not bool(torch.isfinite(x).all()):
+        raise AudioError("the audio holds NaN or infinite samples; clean it before computing features")
+    window = torch.hann_window(n_fft, periodic=True, device=x.device, dtype=torch.float32)
+    pad_mode = "reflect" if x.shape[-1] > n_fft // 2 else "constant"
+    spec = torch.stft(x, n_fft=n_fft, hop_length=hop_length, win_length=n_fft, window=window,
+                      center=True, pad_mode=pad_mode, return_complex=True)
+    power = spec.real.square() + spec.imag.square()  # [B, F, T]
+    fb = mel_filterbank(sample_rate, n_fft, n_mels, fmax=fmax).to(x.device)
+    mel = torch.matmul(fb, power)  # [B, n_mels, T]
+    return torch.log(torch.clamp(mel, min=floor)).transpose(1, 2).contiguous()
+
+
+def resample(samples: np.ndarray, sample_rate: int, target_rate: int = 16000) -> np.ndarray:
+    """Resample mono float audio with soxr (high quality); returns float32.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> resample(np.zeros(22050, np.float32), 22050).shape
+    (16000,)
+    """
+    import soxr
+
+    x = np.asarray(samples, dtype=np.float32)
+    if int(sample_rate) == int(target_rate):
+        return x
+    if x.ndim != 1:
+        raise AudioError(f"resample needs mono samples shaped [N], got {x.shape}")
+    return soxr.resample(x, int(sample_rate), int(target_rate), quality="HQ").astype(np.float32, copy=False)
