@@ -1,0 +1,75 @@
+"""``kmtalk retime``: carry an animation's locks and hand edits over to a new (dubbed) recording of its line."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .common import add_transcript_options, emit, read_transcript
+
+HELP = "re-time an animation (.npz) to a new recording of its line, keeping its locks and hand edits"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "retime", help=HELP, description=HELP.capitalize() + ". Each lock and edited frame moves to the "
+        "corresponding word/phone of the new line (not by stretching time); the rest is regenerated. "
+        "Anchors whose word is missing from the new line are reported.",
+        epilog="examples:\n  kmtalk retime take1.npz dub.wav --text 'Bob bought a big balloon.' -o dub.npz\n"
+               "  kmtalk retime take1.npz dub_es.wav --text-file dub_es.txt --language es -o dub_es.glb --qc",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("source", type=Path, help="the source animation (.npz written by kmtalk)")
+    p.add_argument("audio", type=Path, help="the new line's audio")
+    add_transcript_options(p, required=True)
+    p.add_argument("-o", "--output", type=Path, required=True,
+                   help="output file (.npz, .csv, .json, .glb/.gltf, .TextGrid, frames/%%04d.obj, .mp4)")
+    p.add_argument("--language", default="en", help="language of the new line (default: en)")
+    p.add_argument("--fps", type=float, default=None, help="frame rate (default: the source's)")
+    p.add_argument("--aligner", default="auto", help="forced-aligner backend (default: auto)")
+    p.add_argument("--locks", type=Path, metavar="FILE", help="extra locks on the new line (JSON)")
+    p.add_argument("--no-detect-edits", action="store_true",
+                   help="carry only locks and meta['edited_frames'], do not diff against a regeneration")
+    p.add_argument("--qc", action="store_true", help="print the QC report of the new line")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..qc import qc_report
+    from ..retime import retime
+
+    options = {"aligner": args.aligner}
+    if args.textgrid is not None:
+        options["alignment"] = args.textgrid
+    if args.locks is not None:
+        options["locks"] = args.locks
+    anim = retime(args.source, args.audio, read_transcript(args), language=args.language, fps=args.fps,
+                  detect_edits=not args.no_detect_edits, **options)
+    if args.output.suffix.lower() == ".mp4":
+        from ..render import render
+
+        render(anim, args.output, progress=True)
+        written = [args.output]
+    else:
+        out = anim.export(args.output)
+        written = out if isinstance(out, list) else [out]
+    info = anim.meta["retime"]
+    summary = {"output": [str(p) for p in written], "frames": anim.n_frames, "fps": anim.fps,
+               "duration": anim.duration, "placed": info["placed"], "unplaced": info["unplaced"],
+               "edited_frames": info["edited_frames"], "issues": info["issues"]}
+    text = (f"wrote {written[0]}: {anim.n_frames} frames; carried {len(info['placed'])} anchors "
+            f"({sum(p['kind'] == 'lock' for p in info['placed'])} locks, "
+            f"{sum(p['kind'] == 'edit' for p in info['placed'])} edited frames)")
+    for u in info["unplaced"]:
+        text += f"\nnot placed: {u['kind']} at source frame {u['source_frame']}: {u['reason']}"
+    for issue in info["issues"]:
+        text += f"\nwarning: {issue}"
+    if args.qc:
+        rep = qc_report(anim)
+        summary["qc"] = rep.to_dict()
+        text += "\nQC: " + ("ok" if rep.ok else "; ".join(rep.problems()))
+        if rep.av_offset_ms is not None:
+            text += f"\nA/V offset {rep.av_offset_ms:+.0f} ms (positive: sound before picture)"
+    emit(args, summary, text)
+    return 0

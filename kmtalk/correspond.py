@@ -1,0 +1,236 @@
+"""Correspondence between two timelines of one line: which phone of a new take matches each phone of an old one.
+
+Dubbing and re-recording change *when* things are said, not *what*: the same
+words (or, in another language, a similar chain of mouth shapes) come back at
+other times. :func:`match_phones` finds, for every spoken phone of a source
+timeline, the stretch of the target timeline that corresponds to it:
+
+1. **Words.** The spoken words of both lines are aligned as label sequences
+   (:class:`difflib.SequenceMatcher` on normalised words). Words that match
+   keep their identity; runs of words that differ (a changed phrase, a
+   translation) form *replaced* spans; source words with no counterpart at
+   all are *deleted*.
+2. **Phones.** Inside a matched word, or inside a replaced span, the phones
+   are aligned by their viseme sequence: a phone whose viseme lines up takes
+   its counterpart's interval (method ``"phone"`` when the labels agree,
+   ``"viseme"`` otherwise); an equal-length run of differing visemes maps one
+   to one (``"substituted"``); anything else is placed **proportionally**
+   inside the matching run of phones (``"proportional"``), and a phone the new
+   pronunciation drops collapses to the boundary where it would have been
+   (``"collapsed"``).
+3. Phones of deleted words get no match (``None``): whatever was attached to
+   them cannot be placed, and callers must report it.
+
+The result is monotonic: matches never cross.
+
+Examples
+--------
+>>> from phoneme.types import Interval
+>>> src_w = [Interval("bob", 0.0, 0.4), Interval("ran", 0.4, 0.8)]
+>>> src_p = [Interval("b", 0.0, 0.1, word=0), Interval("ɑ", 0.1, 0.3, word=0), Interval("b", 0.3, 0.4, word=0),
+...          Interval("ɹ", 0.4, 0.5, word=1), Interval("æ", 0.5, 0.7, word=1), Interval("n", 0.7, 0.8, word=1)]
+>>> tgt_w = [Interval("sil", 0.0, 0.2), Interval("bob", 0.2, 0.5)]
+>>> tgt_p = [Interval("sil", 0.0, 0.2), Interval("b", 0.2, 0.25, word=1), Interval("ɑ", 0.25, 0.45, word=1),
+...          Interval("b", 0.45, 0.5, word=1)]
+>>> m = match_phones(src_w, src_p, tgt_w, tgt_p)
+>>> [(x.start, x.end, x.method) for x in m[:3]], m[3]
+([(0.2, 0.25, 'phone'), (0.25, 0.45, 'phone'), (0.45, 0.5, 'phone')], None)
+"""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from phoneme.lexicon import Lexicon, base_phone, load_lexicon, normalize_phone
+from phoneme.types import Interval
+
+from .errors import KmtalkError
+
+__all__ = ["PhoneMatch", "match_phones", "normalize_word", "word_groups", "viseme_labeller"]
+
+
+@dataclass(frozen=True)
+class PhoneMatch:
+    """Where a source phone lands in the target timeline.
+
+    Attributes
+    ----------
+    start, end : float
+        The corresponding stretch of the target, in seconds (``start == end``
+        for a collapsed phone).
+    method : str
+        ``"phone"``, ``"viseme"``, ``"substituted"``, ``"proportional"`` or
+        ``"collapsed"`` (see the module docstring), from most to least exact.
+    word : int or None
+        Index (in the target's ``words``) of the target word it lies in, when one.
+    word_matched : bool
+        True when the source word was matched to a target word with the same
+        label; False inside a replaced span (changed words, another language).
+    """
+
+    start: float
+    end: float
+    method: str
+    word: int | None
+    word_matched: bool
+
+
+def normalize_word(label: str) -> str:
+    """Word label for matching: NFC, lower case, letters and digits only (apostrophes dropped).
+
+    Examples
+    --------
+    >>> normalize_word("Don't,"), normalize_word("Über")
+    ('dont', 'über')
+    """
+    text = unicodedata.normalize("NFC", label).casefold()
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
+
+
+def word_groups(words: Sequence[Interval], phones: Sequence[Interval]) -> tuple[list[int], list[list[int]]]:
+    """The spoken words (indices into ``words``) and, for each, the indices of its spoken phones.
+
+    A phone belongs to the word its ``word`` field names; a phone without one
+    belongs to the spoken word that contains its midpoint.
+    """
+    spoken = [i for i, w in enumerate(words) if not w.is_silence and normalize_word(w.label)]
+    slot = {w: k for k, w in enumerate(spoken)}
+    groups: list[list[int]] = [[] for _ in spoken]
+    for j, ph in enumerate(phones):
+        if ph.is_silence:
+            continue
+        k = slot.get(ph.word) if ph.word is not None else None
+        if k is None:
+            mid = ph.mid
+            k = next((slot[i] for i in spoken if words[i].start <= mid <= words[i].end), None)
+        if k is not None:
+            groups[k].append(j)
+    return spoken, groups
+
+
+def viseme_labeller(lexicon: Lexicon | str | None = None) -> Callable[[str], str]:
+    """A function phone → viseme for matching; a phone the lexicon lacks stands for itself (its base form).
+
+    Examples
+    --------
+    >>> v = viseme_labeller()
+    >>> v("b"), v("m"), v("★")
+    ('PP', 'PP', '★')
+    """
+    lex = load_lexicon(lexicon)
+    cache: dict[str, str] = {}
+
+    def viseme(phone: str) -> str:
+        if phone not in cache:
+            try:
+                cache[phone] = lex.viseme(phone)
+            except KmtalkError:
+                cache[phone] = base_phone(phone)
+        return cache[phone]
+
+    return viseme
+
+
+def _span(phones: Sequence[Interval], idx: Sequence[int]) -> tuple[float, float]:
+    return phones[idx[0]].start, phones[idx[-1]].end
+
+
+def _word_of(words: Sequence[Interval], t0: float, t1: float, hint: int | None) -> int | None:
+    if hint is not None:
+        return hint
+    mid = 0.5 * (t0 + t1)
+    return next((i for i, w in enumerate(words) if not w.is_silence and w.start <= mid <= w.end), None)
+
+
+def _map_run(src_p: Sequence[Interval], src_idx: Sequence[int], tgt_p: Sequence[Interval],
+             tgt_idx: Sequence[int], viseme: Callable[[str], str], out: list[PhoneMatch | None],
+             tgt_words: Sequence[Interval], word_matched: bool) -> None:
+    """Fill ``out[src]`` for a run of source phones corresponding to a run of target phones."""
+    if not src_idx:
+        return
+    if not tgt_idx:
+        return  # nothing to land on: left unmatched
+    a = [viseme(src_p[i].label) for i in src_idx]
+    b = [viseme(tgt_p[j].label) for j in tgt_idx]
+
+    def put(i: int, t0: float, t1: float, method: str, hint: int | None) -> None:
+        out[i] = PhoneMatch(float(t0), float(t1), method, _word_of(tgt_words, t0, t1, hint), word_matched)
+
+    for op, i0, i1, j0, j1 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal" or (op == "replace" and i1 - i0 == j1 - j0):
+            for di in range(i1 - i0):
+                s, t = src_p[src_idx[i0 + di]], tgt_p[tgt_idx[j0 + di]]
+                if op == "equal":
+                    same = base_phone(normalize_phone(s.label)) == base_phone(normalize_phone(t.label))
+                    method = "phone" if same else "viseme"
+                else:
+                    method = "substituted"
+                put(src_idx[i0 + di], t.start, t.end, method, t.word)
+        elif op == "replace":
+            s0, s1 = _span(src_p, src_idx[i0:i1])
+            t0, t1 = _span(tgt_p, tgt_idx[j0:j1])
+            scale = (t1 - t0) / (s1 - s0) if s1 > s0 else 0.0
+            for i in src_idx[i0:i1]:
+                p = src_p[i]
+                put(i, t0 + (p.start - s0) * scale, t0 + (p.end - s0) * scale, "proportional", None)
+        elif op == "delete":
+            t = tgt_p[tgt_idx[j0]].start if j0 < len(tgt_idx) else tgt_p[tgt_idx[j0 - 1]].end
+            for i in src_idx[i0:i1]:
+                put(i, t, t, "collapsed", None)
+        # "insert": target phones with no source counterpart; nothing to fill
+
+
+def match_phones(
+    src_words: Sequence[Interval],
+    src_phones: Sequence[Interval],
+    tgt_words: Sequence[Interval],
+    tgt_phones: Sequence[Interval],
+    *,
+    lexicon: Lexicon | str | None = None,
+    match_words: bool = True,
+) -> list[PhoneMatch | None]:
+    """For each source phone, the corresponding stretch of the target timeline.
+
+    Parameters
+    ----------
+    src_words, src_phones : sequence of Interval
+        The source line's word and phone tiers (phones carry ``word`` indices).
+    tgt_words, tgt_phones : sequence of Interval
+        The new line's tiers.
+    lexicon : Lexicon or str, optional
+        Viseme lexicon for phone matching (default: the bundled English one;
+        a phone it does not know is matched by its own label).
+    match_words : bool, default True
+        Align word labels first (same language and transcript). False skips
+        straight to viseme alignment over the whole line (another language).
+
+    Returns
+    -------
+    list of PhoneMatch or None
+        One entry per source phone: None for pauses and for phones of words
+        that have no counterpart in the target.
+    """
+    viseme = viseme_labeller(lexicon)
+    out: list[PhoneMatch | None] = [None] * len(src_phones)
+    s_words, s_groups = word_groups(src_words, src_phones)
+    t_words, t_groups = word_groups(tgt_words, tgt_phones)
+    a = [normalize_word(src_words[i].label) for i in s_words]
+    b = [normalize_word(tgt_words[i].label) for i in t_words]
+    if match_words:
+        ops = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    else:
+        ops = [("replace", 0, len(a), 0, len(b))] if a and b else []
+    for op, i0, i1, j0, j1 in ops:
+        if op == "equal":
+            for di in range(i1 - i0):
+                _map_run(src_phones, s_groups[i0 + di], tgt_phones, t_groups[j0 + di], viseme, out,
+                         tgt_words, True)
+        elif op == "replace":
+            src_idx = [p for g in s_groups[i0:i1] for p in g]
+            tgt_idx = [p for g in t_groups[j0:j1] for p in g]
+            _map_run(src_phones, src_idx, tgt_phones, tgt_idx, viseme, out, tgt_words, False)
+        # "delete": those source words have no counterpart; "insert": new words only
+    return out
