@@ -22,6 +22,7 @@ from typing import Any
 from .aligners import Aligner, Pronunciations, available_aligners, get_aligner
 from .audio import AudioSource, load_audio
 from .errors import BackendUnavailableError, TranscriptError
+from .multilingual import is_english, transcript_words
 from .text import normalize_text
 from .types import Alignment
 
@@ -69,14 +70,17 @@ def read_transcript(transcript: str | os.PathLike) -> str:
 def _pick(aligner: str | Aligner, language: str, options: dict[str, Any]) -> Aligner:
     if isinstance(aligner, Aligner) or str(aligner).lower() != "auto":
         return get_aligner(aligner, **options)
-    if str(language).lower().startswith("en"):
+    if is_english(language):
         return get_aligner("pocketsphinx", **options)
     if "mfa" in available_aligners():
         return get_aligner("mfa", **options)
+    if "synthesis_dtw" in available_aligners():
+        return get_aligner("synthesis_dtw", **options)
     raise BackendUnavailableError(
-        f"no aligner for language {language!r} here: pocketsphinx ships English only and the "
-        "Montreal Forced Aligner (`mfa`) is not installed; install it with "
-        "`conda install -c conda-forge montreal-forced-aligner`, or pass aligner='textgrid'"
+        f"no aligner for language {language!r} here: pocketsphinx ships English only, and neither "
+        "the Montreal Forced Aligner (`mfa`) nor espeak-ng (for aligner='synthesis_dtw') is "
+        "installed; install one (`conda install -c conda-forge montreal-forced-aligner`, or "
+        "`apt-get install libespeak-ng1`), or pass aligner='textgrid'"
     )
 
 
@@ -100,11 +104,15 @@ def align(
         :func:`phoneme.text.normalize_text`: numbers, abbreviations and
         punctuation are handled), or a ``.txt``/``.lab`` file holding them.
     aligner : str or Aligner, default "auto"
-        ``"pocketsphinx"``, ``"mfa"``, ``"textgrid"``, a registered name, or an
-        instance. ``"auto"`` is pocketsphinx for English and MFA (when
-        installed) for other languages.
+        ``"pocketsphinx"``, ``"mfa"``, ``"textgrid"``, ``"synthesis_dtw"``, a
+        registered name, or an instance. ``"auto"`` is pocketsphinx for
+        English; for other languages MFA when installed, else synthesis_dtw
+        (espeak-ng + dynamic time warping).
     language : str, default "en"
-        Language of the transcript.
+        Language of the transcript. English text is normalised with
+        :func:`phoneme.text.normalize_text`; other languages are split into
+        words with :func:`phoneme.multilingual.transcript_words` (espeak-ng
+        says numbers in the language).
     pronunciations : mapping, optional
         Word → ARPAbet pronunciation(s) that win over the dictionary and G2P,
         e.g. ``{"kmtalk": "K EY1 EH1 M T AO2 K"}``.
@@ -142,7 +150,10 @@ def align(
     backend = _pick(aligner, language, options)
     samples, sr = load_audio(audio, sample_rate=getattr(backend, "sample_rate", 16000))
     text = read_transcript(transcript)
-    words = normalize_text(text, language=language)
+    if is_english(language):
+        words = normalize_text(text, language=language)
+    else:
+        words = transcript_words(text, language=language)
     if not words:
         raise TranscriptError(
             f"the transcript {text[:60]!r} has no speakable words; give the words spoken in the audio"
