@@ -41,15 +41,15 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from phoneme.lexicon import Lexicon, base_phone, load_lexicon, normalize_phone
 from phoneme.types import Interval
 
 from .errors import KmtalkError
 
-__all__ = ["PhoneMatch", "match_phones", "normalize_word", "word_groups", "viseme_labeller"]
+__all__ = ["PhoneMatch", "match_phones", "normalize_word", "viseme_labeller", "word_groups"]
 
 
 @dataclass(frozen=True)

@@ -53,14 +53,14 @@ import numpy as np
 from phoneme.types import Interval
 
 from .correspond import viseme_labeller
-from .errors import AnimationError
+from .errors import AnimationError, AudioError
 from .metrics import lip_aperture, lip_gap_mm
 
 if TYPE_CHECKING:  # pragma: no cover
     from .animation import Animation
     from .rig import Rig
 
-__all__ = ["QCReport", "qc_report", "av_offset", "BT1359_DETECTABILITY_MS", "BT1359_ACCEPTABILITY_MS"]
+__all__ = ["BT1359_ACCEPTABILITY_MS", "BT1359_DETECTABILITY_MS", "QCReport", "av_offset", "qc_report"]
 
 #: ITU-R BT.1359 detectability thresholds (ms): (sound after picture, sound before picture).
 BT1359_DETECTABILITY_MS = (-125.0, 45.0)
@@ -194,12 +194,12 @@ def av_offset(aperture: np.ndarray, fps: float, samples: np.ndarray, sample_rate
     x = _mono(samples)
     if ap.size < 2 or x.size == 0 or not fps > 0:
         return float("nan"), float("nan")
-    n_env = max(int(math.floor(x.size / sample_rate * _ENV_RATE + 0.5)), 1)
+    n_env = max(math.floor(x.size / sample_rate * _ENV_RATE + 0.5), 1)
     loud = frame_loudness(x, int(sample_rate), _ENV_RATE, n_frames=n_env)
     loud = np.maximum(loud, loud.max() - 50.0)
     t_env = np.arange(n_env) / _ENV_RATE
     t_ap = np.arange(ap.size) / fps
-    max_lag = int(round(max_offset * _ENV_RATE))
+    max_lag = round(max_offset * _ENV_RATE)
     lags = np.arange(-max_lag, max_lag + 1)
     rs = np.full(lags.size, np.nan)
     for k, lag in enumerate(lags):
@@ -223,7 +223,7 @@ def av_offset(aperture: np.ndarray, fps: float, samples: np.ndarray, sample_rate
     return float((lags[k] + shift) / _ENV_RATE * 1000.0), float(rs[k])
 
 
-def _closures(anim: "Animation", rig: "Rig", threshold_mm: float,
+def _closures(anim: Animation, rig: Rig, threshold_mm: float,
               lexicon: Any = None) -> tuple[int, list[dict[str, Any]]]:
     viseme = viseme_labeller(lexicon)
     fps, n = anim.fps, anim.n_frames
@@ -238,7 +238,7 @@ def _closures(anim: "Animation", rig: "Rig", threshold_mm: float,
         if i in key_frames:
             frames.append(key_frames[i])
         if not frames:
-            frames = [min(max(int(math.floor(ph.mid * fps + 0.5)), 0), n - 1)]
+            frames = [min(max(math.floor(ph.mid * fps + 0.5), 0), n - 1)]
         wanted.append((i, ph, sorted(set(frames))))
     if not wanted:
         return 0, []
@@ -254,7 +254,7 @@ def _closures(anim: "Animation", rig: "Rig", threshold_mm: float,
     return len(wanted), missed
 
 
-def _source_info(anim: "Animation", source: "Animation | None") -> tuple[float | None, tuple[float, float] | None]:
+def _source_info(anim: Animation, source: Animation | None) -> tuple[float | None, tuple[float, float] | None]:
     if source is not None:
         return source.duration, _speech_span(source.phones)
     info = (anim.meta.get("retime") or {}).get("source") or {}
@@ -263,10 +263,10 @@ def _source_info(anim: "Animation", source: "Animation | None") -> tuple[float |
 
 
 def qc_report(
-    animation: "Animation",
+    animation: Animation,
     *,
-    source: "Animation | None" = None,
-    rig: "Rig | None" = None,
+    source: Animation | None = None,
+    rig: Rig | None = None,
     audio: tuple[np.ndarray, int] | None = None,
     closure_threshold_mm: float = 1.0,
     isochrony_tolerance: float = 0.1,
@@ -336,7 +336,7 @@ def qc_report(
     if audio is None:
         try:
             audio = animation.load_audio()
-        except Exception:  # an unreadable audio file: no A/V estimate, not a QC failure
+        except AudioError:  # an unreadable audio file: no A/V estimate, not a QC failure
             audio = None
     if audio is not None and animation.duration >= _MIN_AV_SECONDS:
         ap = lip_aperture(animation.weights, rig)

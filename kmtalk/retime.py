@@ -58,8 +58,9 @@ from __future__ import annotations
 import logging
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -73,7 +74,7 @@ from .errors import AnimationError, KmtalkError, TranscriptError
 from .locks import merge_locks, read_locks_file, resolve_locks
 from .prior import n_frames_for
 
-__all__ = ["retime", "detect_edited_frames", "place_anchors", "Anchor"]
+__all__ = ["Anchor", "detect_edited_frames", "place_anchors", "retime"]
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +184,7 @@ def _locate(t: float, phones: list[Interval]) -> tuple[str, int | None, int | No
 def _frame_inside(t: float, t0: float, t1: float, fps: float, n_frames: int) -> int:
     lo = math.ceil(t0 * fps - 1e-9)
     hi = math.floor(t1 * fps + 1e-9)
-    frame = int(math.floor(t * fps + 0.5))
+    frame = math.floor(t * fps + 0.5)
     if lo <= hi:
         frame = min(max(frame, lo), hi)
     return min(max(frame, 0), n_frames - 1)

@@ -48,7 +48,7 @@ def takes(tmp_path_factory):
 
 def _word_frame(anim, label, u=0.5):
     w = next(w for w in anim.words if w.label == label)
-    return int(round((w.start + u * w.duration) * anim.fps))
+    return round((w.start + u * w.duration) * anim.fps)
 
 
 @pytest.fixture(scope="module")

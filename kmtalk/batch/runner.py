@@ -1,0 +1,352 @@
+"""Run a manifest: each line animated (or re-timed), written, checked and recorded, in parallel workers.
+
+Each line is handled on its own by :func:`process_line` (in a worker
+process): hash the inputs, skip the line when nothing changed, refuse to
+overwrite protected outputs (see :mod:`kmtalk.batch.state`) unless
+``force``, otherwise animate, write every output (all or none: they are
+staged in hidden folders, then moved into place), run
+:func:`kmtalk.qc.qc_report`, render a thumbnail strip and write the line's
+record. A failing line is reported and does not stop the others; an
+interrupted run resumes where it stopped (finished lines have records).
+
+Examples
+--------
+>>> from kmtalk.batch import run_batch
+>>> result = run_batch("lines.csv", workers=2)            # doctest: +SKIP
+>>> [(r.id, r.status) for r in result.lines]               # doctest: +SKIP
+[('l1', 'done'), ('l2', 'failed')]
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import shutil
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import AudioError, KmtalkError
+from .manifest import ManifestLine, read_manifest
+from .state import (
+    file_hash,
+    input_hash,
+    output_files,
+    protection,
+    read_record,
+    record_path,
+    write_record,
+)
+
+__all__ = ["STATUSES", "BatchResult", "LineResult", "process_line", "run_batch"]
+
+log = logging.getLogger(__name__)
+
+#: ``done`` (written), ``skipped`` (unchanged), ``kept`` (protected outputs left alone), ``failed``.
+STATUSES = ("done", "skipped", "kept", "failed")
+_THUMB_FRAMES = 6
+_THUMB_RENDER = 192  # rendered size; the thumbnail is its lower-face crop
+_THUMB_CROP = (slice(88, 184), slice(48, 144))  # 96 x 96: nose to chin
+
+
+@dataclass
+class LineResult:
+    """What happened to one line.
+
+    Attributes
+    ----------
+    id : str
+    status : str
+        One of :data:`STATUSES`.
+    message : str
+        Why it failed or was kept ("" when done or skipped).
+    outputs : list of str
+        The files written (or present, when skipped/kept).
+    qc : dict
+        :meth:`kmtalk.qc.QCReport.to_dict` of the line (from its record when skipped).
+    thumbnail : str or None
+        Path of the line's thumbnail strip PNG.
+    seconds : float
+        Time spent on the line.
+    retimed : bool
+        True when the line was re-timed from a source animation.
+    """
+
+    id: str
+    status: str
+    message: str = ""
+    outputs: list[str] = field(default_factory=list)
+    qc: dict[str, Any] = field(default_factory=dict)
+    thumbnail: str | None = None
+    seconds: float = 0.0
+    retimed: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class BatchResult:
+    """Every line's result, and the report files."""
+
+    lines: list[LineResult]
+    report_csv: Path | None = None
+    report_html: Path | None = None
+
+    def count(self, status: str) -> int:
+        """Number of lines with ``status``."""
+        return sum(r.status == status for r in self.lines)
+
+    @property
+    def failed(self) -> list[LineResult]:
+        return [r for r in self.lines if r.status == "failed"]
+
+
+def _hash_inputs(line: ManifestLine, options: dict[str, Any]) -> str:
+    from .. import __version__
+
+    def h(p: Path | None, what: str) -> str | None:
+        if p is None:
+            return None
+        if not p.is_file():
+            err = AudioError if what == "audio" else KmtalkError
+            raise err(f"{what} file not found: {p}")
+        return file_hash(p)
+
+    return input_hash({
+        "kmtalk": __version__, "audio": h(line.audio, "audio"), "transcript": line.transcript,
+        "transcript_file": h(line.transcript_file, "transcript"), "textgrid": h(line.textgrid, "TextGrid"),
+        "language": line.language, "locks": h(line.locks, "locks"), "source": h(line.source, "source animation"),
+        "fps": line.fps, "outputs": [str(o) for o in line.outputs], "options": options,
+    })
+
+
+def _animate(line: ManifestLine, options: dict[str, Any]) -> Any:
+    from ..api import animate
+    from ..retime import retime
+
+    kwargs: dict[str, Any] = {"language": line.language}
+    if options.get("aligner"):
+        kwargs["aligner"] = options["aligner"]
+    fps = line.fps or options.get("fps")
+    if line.textgrid is not None:
+        kwargs["alignment"] = line.textgrid
+    transcript = line.transcript if line.transcript is not None else line.transcript_file
+    if line.locks is not None:
+        kwargs["locks"] = line.locks
+    if line.source is not None:
+        return retime(line.source, line.audio, transcript, fps=fps, **kwargs)
+    return animate(line.audio, transcript, fps=fps or 30.0, **kwargs)
+
+
+def _write_outputs(anim: Any, outputs: list[Path]) -> list[Path]:
+    """Write every output into hidden staging folders, then move all into place."""
+    token = secrets.token_hex(4)
+    stages: list[Path] = []
+    moves: list[tuple[Path, Path]] = []
+    try:
+        for out in outputs:
+            stage = out.parent / f".kmtalk-stage-{token}"
+            stage.mkdir(parents=True, exist_ok=True)
+            stages.append(stage)
+            staged = stage / out.name
+            if out.suffix.lower() == ".mp4":
+                from ..render import render
+
+                written: Any = render(anim, staged)
+            else:
+                written = anim.export(staged)
+            for f in (written if isinstance(written, list) else [written]):
+                moves.append((Path(f), out.parent / Path(f).name))
+        for src, dst in moves:
+            os.replace(src, dst)
+    finally:
+        for stage in stages:
+            shutil.rmtree(stage, ignore_errors=True)
+    return [dst for _, dst in moves]
+
+
+def _thumbnail(anim: Any, path: Path) -> Path:
+    from ..exporters._atomic import atomic_write
+    from ..render import render_frames
+    from .png import encode_png
+
+    spoken = [p for p in anim.phones if not p.is_silence]
+    t0, t1 = (spoken[0].start, spoken[-1].end) if spoken else (0.0, anim.duration)
+    frames = np.unique(np.clip(np.round(np.linspace(t0, t1, _THUMB_FRAMES) * anim.fps).astype(int),
+                               0, anim.n_frames - 1))
+    images = [img[_THUMB_CROP] for img in render_frames(anim.get_rig(), anim.weights[frames],
+                                                          size=_THUMB_RENDER)]
+    strip = np.concatenate(images, axis=1)
+    with atomic_write(path) as tmp:
+        tmp.write_bytes(encode_png(strip))
+    return path
+
+
+def process_line(line: ManifestLine, options: dict[str, Any], *, force: bool = False,
+                 thumbnails: bool = True) -> LineResult:
+    """Handle one manifest line (see the module docstring); never raises for the line's own errors.
+
+    Parameters
+    ----------
+    line : ManifestLine
+    options : dict
+        Run options that change results (``fps``, ``aligner``); part of the input hash.
+    force : bool
+        Overwrite protected outputs (edited, locked, or not written by kmtalk).
+    thumbnails : bool
+        Render a thumbnail strip for the report.
+
+    Returns
+    -------
+    LineResult
+    """
+    from .. import __version__
+    from ..qc import qc_report
+
+    start = time.perf_counter()
+    result = LineResult(id=line.id, status="failed", retimed=line.source is not None)
+    rec_path = record_path(line.outputs[0], line.id)
+    try:
+        digest = _hash_inputs(line, options)
+        record = read_record(rec_path)
+        present = [f for o in line.outputs for f in output_files(o)]
+        reasons = protection(line.outputs, record)
+        complete = all(output_files(o) for o in line.outputs)
+        if record and record.get("input_hash") == digest and complete and not reasons:
+            result.status, result.outputs = "skipped", [str(f) for f in present]
+            result.qc, result.thumbnail = record.get("qc", {}), record.get("thumbnail")
+        elif reasons and not force:
+            result.status, result.outputs = "kept", [str(f) for f in present]
+            result.message = "; ".join(reasons) + " (use --force to overwrite)"
+            if record:
+                result.qc, result.thumbnail = record.get("qc", {}), record.get("thumbnail")
+        else:
+            anim = _animate(line, options)
+            written = _write_outputs(anim, line.outputs)
+            result.outputs = [str(f) for f in written]
+            result.qc = qc_report(anim).to_dict()
+            if thumbnails:
+                try:
+                    result.thumbnail = str(_thumbnail(anim, rec_path.with_name(f"{line.id}.thumbs.png")))
+                except KmtalkError as exc:  # no GL: the report goes without a picture
+                    log.warning("line %s: no thumbnail (%s)", line.id, exc)
+            write_record(rec_path, {
+                "id": line.id, "kmtalk_version": __version__, "input_hash": digest,
+                "outputs": {str(f.resolve()): file_hash(f) for f in written},
+                "locks": {str(f): ch for f, ch in anim.locks.items()},
+                "qc": result.qc, "thumbnail": result.thumbnail, "retimed": result.retimed,
+                "written_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            })
+            result.status = "done"
+    except KmtalkError as exc:
+        result.message = str(exc)
+    except Exception as exc:  # noqa: BLE001 — a bug or an unexpected library failure: report it, keep going
+        log.debug("line %s failed:\n%s", line.id, traceback.format_exc())
+        result.message = f"{type(exc).__name__}: {exc}"
+    result.seconds = round(time.perf_counter() - start, 3)
+    return result
+
+
+def _worker(args: tuple[ManifestLine, dict[str, Any], bool, bool]) -> LineResult:
+    line, options, force, thumbnails = args
+    return process_line(line, options, force=force, thumbnails=thumbnails)
+
+
+def run_batch(
+    manifest: str | os.PathLike[str],
+    *,
+    workers: int = 1,
+    force: bool = False,
+    out: str | os.PathLike[str] | None = None,
+    fps: float | None = None,
+    aligner: str | None = None,
+    thumbnails: bool = True,
+    report: bool = True,
+    progress: bool = False,
+) -> BatchResult:
+    """Animate every line of a manifest and write a report.
+
+    Parameters
+    ----------
+    manifest : str or PathLike
+        The CSV (see :mod:`kmtalk.batch.manifest`).
+    workers : int, default 1
+        Worker processes (1: in this process).
+    force : bool, default False
+        Overwrite outputs that were edited, locked or not written by kmtalk
+        (FaceFX's ``-overwriteedits``).
+    out : str or PathLike, optional
+        Folder for relative outputs and the report (default: the manifest's folder).
+    fps : float, optional
+        Frame rate for lines without an ``fps`` column (default 30; re-timed
+        lines keep their source's).
+    aligner : str, optional
+        Aligner backend for every line (default: auto).
+    thumbnails : bool, default True
+        Render thumbnail strips for the HTML report.
+    report : bool, default True
+        Write ``report.csv`` and ``report.html`` into ``out``.
+    progress : bool, default False
+        Show one tqdm progress bar on stderr.
+
+    Returns
+    -------
+    BatchResult
+        One :class:`LineResult` per line, in manifest order.
+
+    Raises
+    ------
+    KmtalkError
+        The manifest itself is unusable (a line's problems are reported, not raised).
+    """
+    from .report import write_reports
+
+    out_dir = Path(out).resolve() if out is not None else Path(manifest).resolve().parent
+    lines = read_manifest(manifest, out_dir=out_dir)
+    if not (isinstance(workers, int) and workers >= 1):
+        raise KmtalkError(f"workers must be a positive integer, got {workers!r}")
+    options = {"fps": fps, "aligner": aligner}
+    results: dict[str, LineResult] = {}
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(lines), desc="kmtalk batch", unit="line")
+    try:
+        if workers == 1 or len(lines) <= 1:
+            for line in lines:
+                results[line.id] = process_line(line, options, force=force, thumbnails=thumbnails)
+                if bar is not None:
+                    bar.update(1)
+        else:
+            # "spawn": fresh workers (no inherited OpenGL context or espeak state).
+            with ProcessPoolExecutor(max_workers=min(workers, len(lines)), mp_context=get_context("spawn")) as pool:
+                futures = {pool.submit(_worker, (ln, options, force, thumbnails)): ln for ln in lines}
+                for fut in as_completed(futures):
+                    ln = futures[fut]
+                    try:
+                        results[ln.id] = fut.result()
+                    except Exception as exc:  # noqa: BLE001 — the worker process itself died
+                        results[ln.id] = LineResult(id=ln.id, status="failed",
+                                                    message=f"worker failed: {type(exc).__name__}: {exc}")
+                    if bar is not None:
+                        bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    ordered = [results[ln.id] for ln in lines if ln.id in results]
+    batch = BatchResult(lines=ordered)
+    if report:
+        batch.report_csv, batch.report_html = write_reports(ordered, out_dir, manifest=Path(manifest))
+    for r in ordered:
+        if r.status == "failed":
+            log.warning("line %s failed: %s", r.id, r.message)
+    return batch
