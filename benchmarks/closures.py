@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {"threshold_mm": THRESHOLD_MM, "utterances": rows, "total": total,
               "seconds": round(time.perf_counter() - t0, 1)}
     if args.json:
-        print(json.dumps(result, indent=1, ensure_ascii=False))
+        print(json.dumps(result, indent=1, ensure_ascii=False, default=lambda o: o.item()))  # numpy scalars
         return 0
     print(f"p/b/m phones whose lips meet (gap < {THRESHOLD_MM:g} mm on at least one frame of the phone)")
     print(f"{'utterance':22s} {'audio':>6} {'p/b/m':>5} {'landmark':>8} {'seal':>5} {'touch':>5} │ "
