@@ -49,7 +49,7 @@ from phoneme.types import Interval
 
 from .errors import KmtalkError
 
-__all__ = ["PhoneMatch", "match_phones", "normalize_word", "viseme_labeller", "word_groups"]
+__all__ = ["PhoneMatch", "match_phones", "match_words", "normalize_word", "viseme_labeller", "word_groups"]
 
 
 @dataclass(frozen=True)
@@ -147,17 +147,26 @@ def _word_of(words: Sequence[Interval], t0: float, t1: float, hint: int | None) 
 
 def _map_run(src_p: Sequence[Interval], src_idx: Sequence[int], tgt_p: Sequence[Interval],
              tgt_idx: Sequence[int], viseme: Callable[[str], str], out: list[PhoneMatch | None],
-             tgt_words: Sequence[Interval], word_matched: bool) -> None:
+             tgt_words: Sequence[Interval], word_matched: bool,
+             tgt_span: tuple[float, float] | None = None) -> None:
     """Fill ``out[src]`` for a run of source phones corresponding to a run of target phones."""
+    def put(i: int, t0: float, t1: float, method: str, hint: int | None) -> None:
+        out[i] = PhoneMatch(float(t0), float(t1), method, _word_of(tgt_words, t0, t1, hint), word_matched)
+
     if not src_idx:
         return
     if not tgt_idx:
-        return  # nothing to land on: left unmatched
+        # A target word with time but no phone tier under it: spread the run over the word.
+        if tgt_span is not None and tgt_span[1] > tgt_span[0]:
+            s0, s1 = _span(src_p, src_idx)
+            scale = (tgt_span[1] - tgt_span[0]) / (s1 - s0) if s1 > s0 else 0.0
+            for i in src_idx:
+                p = src_p[i]
+                put(i, tgt_span[0] + (p.start - s0) * scale, tgt_span[0] + (p.end - s0) * scale,
+                    "proportional", None)
+        return  # otherwise nothing to land on: left unmatched
     a = [viseme(src_p[i].label) for i in src_idx]
     b = [viseme(tgt_p[j].label) for j in tgt_idx]
-
-    def put(i: int, t0: float, t1: float, method: str, hint: int | None) -> None:
-        out[i] = PhoneMatch(float(t0), float(t1), method, _word_of(tgt_words, t0, t1, hint), word_matched)
 
     for op, i0, i1, j0, j1 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if op == "equal" or (op == "replace" and i1 - i0 == j1 - j0):
@@ -181,6 +190,38 @@ def _map_run(src_p: Sequence[Interval], src_idx: Sequence[int], tgt_p: Sequence[
             for i in src_idx[i0:i1]:
                 put(i, t, t, "collapsed", None)
         # "insert": target phones with no source counterpart; nothing to fill
+
+
+def _word_opcodes(src_words: Sequence[Interval], s_words: list[int], tgt_words: Sequence[Interval],
+                  t_words: list[int], match_words: bool) -> list[tuple[str, int, int, int, int]]:
+    a = [normalize_word(src_words[i].label) for i in s_words]
+    b = [normalize_word(tgt_words[i].label) for i in t_words]
+    if match_words:
+        return difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    return [("replace", 0, len(a), 0, len(b))] if a and b else []
+
+
+def match_words(
+    src_words: Sequence[Interval],
+    tgt_words: Sequence[Interval],
+) -> dict[int, int]:
+    """Source word index → target word index for the words whose labels match (indices into the tiers).
+
+    Examples
+    --------
+    >>> from phoneme.types import Interval
+    >>> src = [Interval("sil", 0, .1), Interval("a", .1, .2), Interval("big", .2, .4), Interval("dog", .4, .6)]
+    >>> tgt = [Interval("a", 0, .1), Interval("dog", .1, .3)]
+    >>> match_words(src, tgt)
+    {1: 0, 3: 1}
+    """
+    s_words = [i for i, w in enumerate(src_words) if not w.is_silence and normalize_word(w.label)]
+    t_words = [i for i, w in enumerate(tgt_words) if not w.is_silence and normalize_word(w.label)]
+    pairs: dict[int, int] = {}
+    for op, i0, i1, j0, _ in _word_opcodes(src_words, s_words, tgt_words, t_words, True):
+        if op == "equal":
+            pairs.update({s_words[i0 + k]: t_words[j0 + k] for k in range(i1 - i0)})
+    return pairs
 
 
 def match_phones(
@@ -217,17 +258,12 @@ def match_phones(
     out: list[PhoneMatch | None] = [None] * len(src_phones)
     s_words, s_groups = word_groups(src_words, src_phones)
     t_words, t_groups = word_groups(tgt_words, tgt_phones)
-    a = [normalize_word(src_words[i].label) for i in s_words]
-    b = [normalize_word(tgt_words[i].label) for i in t_words]
-    if match_words:
-        ops = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
-    else:
-        ops = [("replace", 0, len(a), 0, len(b))] if a and b else []
-    for op, i0, i1, j0, j1 in ops:
+    for op, i0, i1, j0, j1 in _word_opcodes(src_words, s_words, tgt_words, t_words, match_words):
         if op == "equal":
             for di in range(i1 - i0):
+                tw = tgt_words[t_words[j0 + di]]
                 _map_run(src_phones, s_groups[i0 + di], tgt_phones, t_groups[j0 + di], viseme, out,
-                         tgt_words, True)
+                         tgt_words, True, (tw.start, tw.end))
         elif op == "replace":
             src_idx = [p for g in s_groups[i0:i1] for p in g]
             tgt_idx = [p for g in t_groups[j0:j1] for p in g]

@@ -70,6 +70,7 @@ from phoneme.types import Alignment, Interval
 from .animation import Animation
 from .arkit import ARKIT_NAMES
 from .correspond import PhoneMatch, match_phones
+from .correspond import match_words as word_pairs
 from .errors import AnimationError, KmtalkError, TranscriptError
 from .locks import merge_locks, read_locks_file, resolve_locks
 from .prior import n_frames_for
@@ -226,6 +227,7 @@ def place_anchors(
     phones = list(source.phones)
     matches = match_phones(source.words, phones, target.words, target.phones,
                            lexicon=lexicon, match_words=match_words)
+    paired = word_pairs(source.words, target.words) if match_words else {}
 
     def nearest_match(i: int | None, step: int) -> PhoneMatch | None:
         while i is not None and 0 <= i < len(phones):
@@ -248,8 +250,13 @@ def place_anchors(
             rec.update(anchor="phone", phone=ph.label, word=word, position=round(u, 4))
             m = matches[i]
             if m is None:
-                rec["reason"] = (f"the word {word!r} has no counterpart in the new line" if word
-                                 else f"the phone {ph.label!r} has no counterpart in the new line")
+                if ph.word in paired:
+                    rec["reason"] = (f"the new line's alignment gives the word {word!r} no time "
+                                     "(the aligner did not find it in the new audio)")
+                elif word:
+                    rec["reason"] = f"the word {word!r} has no counterpart in the new line"
+                else:
+                    rec["reason"] = f"the phone {ph.label!r} has no counterpart in the new line"
                 unplaced.append(rec)
                 continue
             t0, t1, method = m.start, m.end, m.method
