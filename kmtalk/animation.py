@@ -599,7 +599,7 @@ class Animation:
         >>> Animation.load(p).weights.tolist() == anim.weights.tolist()
         True
         """
-        from .exporters._atomic import atomic_write
+        from .atomic import atomic_write
 
         try:
             meta_json = json.dumps(self.to_metadata(), ensure_ascii=False, allow_nan=False)

@@ -387,7 +387,7 @@ def test_docstring_examples_of_my_modules():
         "kmtalk.exporters.textgrid",
         "kmtalk.exporters.meshseq",
         "kmtalk.exporters.npz",
-        "kmtalk.exporters._atomic",
+        "kmtalk.atomic",
         "kmtalk.exporters._visemes",
     ):
         module = importlib.import_module(name)

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..exporters._atomic import atomic_write
+from ..atomic import atomic_write
 
 if TYPE_CHECKING:  # pragma: no cover
     from .runner import LineResult

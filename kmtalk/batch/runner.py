@@ -174,7 +174,7 @@ def _write_outputs(anim: Any, outputs: list[Path]) -> list[Path]:
 
 
 def _thumbnail(anim: Any, path: Path) -> Path:
-    from ..exporters._atomic import atomic_write
+    from ..atomic import atomic_write
     from ..render import render_frames
     from .png import encode_png
 

@@ -42,7 +42,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..exporters._atomic import atomic_write
+from ..atomic import atomic_write
 
 __all__ = [
     "RECORD_FORMAT",

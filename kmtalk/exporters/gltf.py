@@ -48,7 +48,7 @@ from phoneme.errors import ExportError
 
 from ..arkit import ARKIT_NAMES
 from ..headpose import quaternions
-from ._atomic import atomic_files
+from ..atomic import atomic_files
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..animation import Animation

@@ -30,7 +30,7 @@ from phoneme.errors import AnimationError, ExportError
 
 from ..arkit import ARKIT_NAMES
 from ..headpose import HEAD_POSE_COLUMNS
-from ._atomic import atomic_write
+from ..atomic import atomic_write
 from ._visemes import phone_visemes
 
 if TYPE_CHECKING:  # pragma: no cover

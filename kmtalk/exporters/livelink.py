@@ -47,7 +47,7 @@ import numpy as np
 from phoneme.errors import AnimationError
 
 from ..arkit import ARKIT_NAMES, LIVE_LINK_FACE_BLENDSHAPES, arkit_table
-from ._atomic import atomic_write
+from ..atomic import atomic_write
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..animation import Animation

@@ -30,7 +30,7 @@ import numpy as np
 
 from phoneme.errors import ExportError
 
-from ._atomic import atomic_files
+from ..atomic import atomic_files
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..animation import Animation

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Literal
 
 from phoneme.types import Alignment
 
-from ._atomic import atomic_write
+from ..atomic import atomic_write
 from ._visemes import phone_visemes
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import atomic_write
 from ..errors import RenderError
 
 __all__ = ["write_mp4"]
@@ -81,52 +82,47 @@ def write_mp4(frames: Iterable[np.ndarray], path: str | os.PathLike, *, fps: flo
     import imageio_ffmpeg
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".mp4", prefix=".kmtalk-", dir=path.parent)
-    os.close(fd)
     writer = None
     n = 0
-    try:
-        with tempfile.TemporaryDirectory(prefix="kmtalk-render-") as tmpdir:
-            audio_path = _audio_file(audio, tmpdir)
-            size = None
-            for frame in frames:
-                frame = np.ascontiguousarray(frame, np.uint8)
-                if size is None:
-                    h, w = frame.shape[:2]
-                    if frame.ndim != 3 or frame.shape[2] != 3 or h % 2 or w % 2:
-                        raise RenderError(f"frames must be [H, W, 3] with even H and W, got {frame.shape}")
-                    size = (w, h)
-                    writer = imageio_ffmpeg.write_frames(
-                        tmp, size, fps=fps, codec="libx264", pix_fmt_in="rgb24",
-                        pix_fmt_out="yuv420p", macro_block_size=2, quality=None,
-                        output_params=["-crf", str(crf), "-preset", "veryfast",
-                                       "-movflags", "+faststart"]
-                        + (["-b:a", "160k"] if audio_path else []),
-                        audio_path=audio_path, audio_codec="aac" if audio_path else None,
-                        ffmpeg_log_level="error",
-                    )
-                    writer.send(None)
-                elif frame.shape[1::-1] != size:
-                    raise RenderError(f"frame {n} has size {frame.shape[1::-1]}, expected {size}")
-                writer.send(frame)
-                n += 1
-            if writer is None:
-                raise RenderError("no frames to write (empty animation?)")
-            writer.close()
-            writer = None
-        os.replace(tmp, path)
-    except RenderError:
-        raise
-    except Exception as err:
-        raise RenderError(f"writing {path} failed: {err}") from err
-    finally:
-        if writer is not None:
-            try:
+    with atomic_write(path) as tmp:
+        try:
+            with tempfile.TemporaryDirectory(prefix="kmtalk-render-") as tmpdir:
+                audio_path = _audio_file(audio, tmpdir)
+                size = None
+                for frame in frames:
+                    frame = np.ascontiguousarray(frame, np.uint8)
+                    if size is None:
+                        h, w = frame.shape[:2]
+                        if frame.ndim != 3 or frame.shape[2] != 3 or h % 2 or w % 2:
+                            raise RenderError(f"frames must be [H, W, 3] with even H and W, got {frame.shape}")
+                        size = (w, h)
+                        writer = imageio_ffmpeg.write_frames(
+                            str(tmp), size, fps=fps, codec="libx264", pix_fmt_in="rgb24",
+                            pix_fmt_out="yuv420p", macro_block_size=2, quality=None,
+                            output_params=["-crf", str(crf), "-preset", "veryfast",
+                                           "-movflags", "+faststart"]
+                            + (["-b:a", "160k"] if audio_path else []),
+                            audio_path=audio_path, audio_codec="aac" if audio_path else None,
+                            ffmpeg_log_level="error",
+                        )
+                        writer.send(None)
+                    elif frame.shape[1::-1] != size:
+                        raise RenderError(f"frame {n} has size {frame.shape[1::-1]}, expected {size}")
+                    writer.send(frame)
+                    n += 1
+                if writer is None:
+                    raise RenderError("no frames to write (empty animation?)")
                 writer.close()
-            except Exception:  # pragma: no cover
-                pass
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+                writer = None
+        except RenderError:
+            raise
+        except Exception as err:
+            raise RenderError(f"writing {path} failed: {err}") from err
+        finally:
+            if writer is not None:
+                try:
+                    writer.close()
+                except Exception:  # pragma: no cover
+                    pass
     log.info("wrote %s: %d frames at %g fps%s", path, n, fps, " with audio" if audio else "")
     return path

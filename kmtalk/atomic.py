@@ -3,7 +3,7 @@
 Examples
 --------
 >>> import tempfile, os
->>> from kmtalk.exporters._atomic import atomic_write
+>>> from kmtalk.atomic import atomic_write
 >>> target = os.path.join(tempfile.mkdtemp(), "out.txt")
 >>> with atomic_write(target) as tmp:
 ...     _ = open(tmp, "w").write("hello")
