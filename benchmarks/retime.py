@@ -32,6 +32,10 @@ Rows:
 * ``stretch (file)``: the naive baseline, ``t × D_dub / D_source``;
 * ``stretch (speech span)``: a linear map of the first-to-last phone span.
 
+Also measured on the source animations: :func:`kmtalk.qc.av_offset` (QC's
+audio–visual offset), as is and with the lip aperture shifted by ±2, 4, 6
+frames (the estimated change should equal the shift).
+
 Run from the repository root::
 
     python benchmarks/retime.py            # 30 sentences x 4 dubs (about half a minute)
@@ -95,6 +99,25 @@ def summary(errors_ms: list[float]) -> dict[str, float]:
             "within_33ms": float(np.mean(e <= 1000.0 / FPS + 1e-9))}
 
 
+SHIFTS = (-6, -4, -2, 2, 4, 6)  # frames the picture is moved for the A/V offset check
+
+
+def av_offsets(anim, audio) -> tuple[float, list[float]]:
+    """QC's A/V offset of an animation, and the errors of its estimate when the picture is shifted."""
+    from kmtalk.metrics import lip_aperture
+    from kmtalk.qc import av_offset
+
+    ap = lip_aperture(anim.weights, anim.get_rig())
+    base, _ = av_offset(ap, anim.fps, *audio)
+    errors = []
+    for k in SHIFTS:
+        shifted = np.concatenate([np.repeat(ap[:1], k), ap[:-k]]) if k > 0 else \
+            np.concatenate([ap[-k:], np.repeat(ap[-1:], -k)])
+        off, _ = av_offset(shifted, anim.fps, *audio)
+        errors.append((off - base) - 1000 * k / anim.fps)
+    return base, errors
+
+
 def run(sentences: list[str]) -> dict:
     import kmtalk
     from kmtalk.retime import retime
@@ -106,6 +129,7 @@ def run(sentences: list[str]) -> dict:
     unplaced = {"retime": 0, "retime, gold alignments": 0}
     false_edits = 0
     reasons: dict[str, int] = {}
+    av: dict[str, list[float]] = {"base": [], "shift_err": []}
     methods: dict[str, int] = {}
     n_pairs = 0
     t_retime = []
@@ -122,6 +146,9 @@ def run(sentences: list[str]) -> dict:
                 locks[f] = {"mouthSmileLeft": 0.3 + 0.05 * (i % 5)}
                 lock_word[f] = i
         anim_ps = kmtalk.animate(audio_src, text, fps=FPS, locks=locks)
+        av_base, av_err = av_offsets(anim_ps, audio_src)
+        av["base"].append(av_base)
+        av["shift_err"] += av_err
         anim_gold = kmtalk.animate(audio_src, text, fps=FPS, locks=locks, alignment=src.to_alignment())
         span_src = (min(s for _, s, _ in gs), max(e for _, _, e in gs))
         for d, (voice, rate, lead, pause) in enumerate(DUBS):
@@ -171,7 +198,12 @@ def run(sentences: list[str]) -> dict:
                     rows[name]["err_exact"].append(1000 * (t - gold))
                     rows[name]["inside"].append(s2 - 1e-6 <= placed <= e2 + 1e-6)
     out = {"pairs": n_pairs, "sentences": len(sentences), "fps": FPS, "rows": {}, "methods": methods,
-           "false_edit_frames": false_edits, "unplaced_reasons": reasons, "retime_seconds_median": float(np.median(t_retime))}
+           "false_edit_frames": false_edits, "unplaced_reasons": reasons,
+           "av_offset_ms": {"base_median": float(np.median(av["base"])), "base_min": float(np.min(av["base"])),
+                            "base_max": float(np.max(av["base"])),
+                            "shift_error_median": float(np.median(np.abs(av["shift_err"]))),
+                            "shift_error_max": float(np.max(np.abs(av["shift_err"]))),
+                            "shifts_frames": list(SHIFTS)}, "retime_seconds_median": float(np.median(t_retime))}
     for name, r in rows.items():
         out["rows"][name] = {"frame": summary(r["err"]), "exact": summary(r["err_exact"]),
                              "inside_word": float(np.mean(r["inside"])) if r["inside"] else None,
@@ -206,6 +238,10 @@ def main() -> None:
     print("placement methods (retime):", json.dumps(res["methods"]))
     print("unplaced (retime):", json.dumps(res["unplaced_reasons"]))
     print("frames wrongly detected as hand-edited:", res["false_edit_frames"])
+    a = res["av_offset_ms"]
+    print(f"QC A/V offset of the source animations: median {a['base_median']:+.1f} ms "
+          f"(range {a['base_min']:+.1f} to {a['base_max']:+.1f}); picture shifted by {a['shifts_frames']} frames: "
+          f"estimated shift error median {a['shift_error_median']:.1f} ms, max {a['shift_error_max']:.1f} ms")
     if args.json:
         args.json.write_text(json.dumps(res, indent=1))
 

@@ -11,13 +11,15 @@ timeline, the stretch of the target timeline that corresponds to it:
    translation) form *replaced* spans; source words with no counterpart at
    all are *deleted*.
 2. **Phones.** Inside a matched word, or inside a replaced span, the phones
-   are aligned by their viseme sequence: a phone whose viseme lines up takes
-   its counterpart's interval (method ``"phone"`` when the labels agree,
-   ``"viseme"`` otherwise); an equal-length run of differing visemes maps one
-   to one (``"substituted"``); anything else is placed **proportionally**
-   inside the matching run of phones (``"proportional"``), and a phone the new
-   pronunciation drops collapses to the boundary where it would have been
-   (``"collapsed"``).
+   are aligned by their viseme sequences (:func:`align_visemes`: a global
+   alignment that rewards equal visemes and penalises pairing phones at
+   different relative positions, so it stays near proportional where the
+   visemes do not decide). A phone paired with one of the same viseme takes
+   its interval (method ``"phone"`` when the labels agree, ``"viseme"``
+   otherwise); paired with another viseme, ``"substituted"``; a phone left
+   unpaired is placed **proportionally** between its paired neighbours
+   (``"proportional"``), or at the boundary where it would have been when
+   there is no room (``"collapsed"``).
 3. Phones of deleted words get no match (``None``): whatever was attached to
    them cannot be placed, and callers must report it.
 
@@ -49,7 +51,7 @@ from phoneme.types import Interval
 
 from .errors import KmtalkError
 
-__all__ = ["PhoneMatch", "match_phones", "match_words", "normalize_word", "viseme_labeller", "word_groups"]
+__all__ = ["PhoneMatch", "align_visemes", "match_phones", "match_words", "normalize_word", "viseme_labeller", "word_groups"]
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,79 @@ def _word_of(words: Sequence[Interval], t0: float, t1: float, hint: int | None) 
     return next((i for i, w in enumerate(words) if not w.is_silence and w.start <= mid <= w.end), None)
 
 
+_VOWEL_VISEMES = frozenset({"aa", "E", "ih", "oh", "ou"})
+#: Alignment scores: same viseme, two vowels, two consonants, vowel against consonant, a skipped
+#: phone, and the cost per unit of relative-position difference (positions in [0, 1] within the run).
+_SAME, _VOWELS, _CONSONANTS, _MIXED, _GAP, _DRIFT = 1.0, 0.4, 0.1, -0.5, -0.3, 3.0
+
+
+def _similarity(a: str, b: str) -> float:
+    if a == b:
+        return _SAME
+    va, vb = a in _VOWEL_VISEMES, b in _VOWEL_VISEMES
+    if va and vb:
+        return _VOWELS
+    return _MIXED if va != vb else _CONSONANTS
+
+
+def _relative_mids(phones: Sequence[Interval], idx: Sequence[int]) -> list[float]:
+    s0, s1 = _span(phones, idx)
+    width = s1 - s0
+    if width <= 0:
+        return [(k + 0.5) / len(idx) for k in range(len(idx))]
+    return [(phones[i].mid - s0) / width for i in idx]
+
+
+def align_visemes(a: Sequence[str], b: Sequence[str], x: Sequence[float], y: Sequence[float]) -> list[tuple[int, int]]:
+    """Global alignment of two viseme sequences that prefers equal visemes at similar relative positions.
+
+    Needleman–Wunsch: a pair scores its viseme similarity (1 equal, 0.4 two
+    vowels, 0.1 two consonants, −0.5 a vowel against a consonant) minus
+    3 × the difference of their relative positions ``x[i]``, ``y[j]`` (in
+    [0, 1] within their runs); skipping a phone costs 0.3. The position term
+    keeps the alignment near proportional where the visemes do not decide.
+
+    Returns
+    -------
+    list of (i, j)
+        Aligned pairs, increasing in both.
+
+    Examples
+    --------
+    >>> align_visemes(["PP", "aa", "PP"], ["PP", "E", "nn", "PP"], [0.1, 0.5, 0.9], [0.1, 0.4, 0.6, 0.9])
+    [(0, 0), (1, 1), (2, 3)]
+    """
+    n, m = len(a), len(b)
+    score = [[0.0] * (m + 1) for _ in range(n + 1)]
+    move = [[0] * (m + 1) for _ in range(n + 1)]  # 0 diagonal, 1 skip a, 2 skip b
+    for i in range(1, n + 1):
+        score[i][0], move[i][0] = i * _GAP, 1
+    for j in range(1, m + 1):
+        score[0][j], move[0][j] = j * _GAP, 2
+    for i in range(1, n + 1):
+        ai, xi, row, prev = a[i - 1], x[i - 1], score[i], score[i - 1]
+        for j in range(1, m + 1):
+            diag = prev[j - 1] + _similarity(ai, b[j - 1]) - _DRIFT * abs(xi - y[j - 1])
+            up, left = prev[j] + _GAP, row[j - 1] + _GAP
+            if diag >= up and diag >= left:
+                row[j], move[i][j] = diag, 0
+            elif up >= left:
+                row[j], move[i][j] = up, 1
+            else:
+                row[j], move[i][j] = left, 2
+    pairs: list[tuple[int, int]] = []
+    i, j = n, m
+    while i > 0 and j > 0:
+        if move[i][j] == 0:
+            pairs.append((i - 1, j - 1))
+            i, j = i - 1, j - 1
+        elif move[i][j] == 1:
+            i -= 1
+        else:
+            j -= 1
+    return pairs[::-1]
+
+
 def _map_run(src_p: Sequence[Interval], src_idx: Sequence[int], tgt_p: Sequence[Interval],
              tgt_idx: Sequence[int], viseme: Callable[[str], str], out: list[PhoneMatch | None],
              tgt_words: Sequence[Interval], word_matched: bool,
@@ -167,29 +242,41 @@ def _map_run(src_p: Sequence[Interval], src_idx: Sequence[int], tgt_p: Sequence[
         return  # otherwise nothing to land on: left unmatched
     a = [viseme(src_p[i].label) for i in src_idx]
     b = [viseme(tgt_p[j].label) for j in tgt_idx]
-
-    for op, i0, i1, j0, j1 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if op == "equal" or (op == "replace" and i1 - i0 == j1 - j0):
-            for di in range(i1 - i0):
-                s, t = src_p[src_idx[i0 + di]], tgt_p[tgt_idx[j0 + di]]
-                if op == "equal":
-                    same = base_phone(normalize_phone(s.label)) == base_phone(normalize_phone(t.label))
-                    method = "phone" if same else "viseme"
-                else:
-                    method = "substituted"
-                put(src_idx[i0 + di], t.start, t.end, method, t.word)
-        elif op == "replace":
-            s0, s1 = _span(src_p, src_idx[i0:i1])
-            t0, t1 = _span(tgt_p, tgt_idx[j0:j1])
-            scale = (t1 - t0) / (s1 - s0) if s1 > s0 else 0.0
-            for i in src_idx[i0:i1]:
-                p = src_p[i]
-                put(i, t0 + (p.start - s0) * scale, t0 + (p.end - s0) * scale, "proportional", None)
-        elif op == "delete":
-            t = tgt_p[tgt_idx[j0]].start if j0 < len(tgt_idx) else tgt_p[tgt_idx[j0 - 1]].end
-            for i in src_idx[i0:i1]:
-                put(i, t, t, "collapsed", None)
-        # "insert": target phones with no source counterpart; nothing to fill
+    pairs = align_visemes(a, b, _relative_mids(src_p, src_idx), _relative_mids(tgt_p, tgt_idx))
+    partner = dict(pairs)
+    for k, i in enumerate(src_idx):
+        if k not in partner:
+            continue
+        s, t = src_p[i], tgt_p[tgt_idx[partner[k]]]
+        if a[k] == b[partner[k]]:
+            same = base_phone(normalize_phone(s.label)) == base_phone(normalize_phone(t.label))
+            method = "phone" if same else "viseme"
+        else:
+            method = "substituted"
+        put(i, t.start, t.end, method, t.word)
+    # Source phones left out: proportionally between the aligned neighbours (a point when there is no room).
+    run_t0, run_t1 = _span(tgt_p, tgt_idx)
+    run_s0, run_s1 = _span(src_p, src_idx)
+    k = 0
+    while k < len(src_idx):
+        if k in partner:
+            k += 1
+            continue
+        k1 = k
+        while k1 < len(src_idx) and k1 not in partner:
+            k1 += 1
+        s0 = src_p[src_idx[k - 1]].end if k > 0 else run_s0
+        s1 = src_p[src_idx[k1]].start if k1 < len(src_idx) else run_s1
+        t0 = tgt_p[tgt_idx[partner[k - 1]]].end if k > 0 else run_t0
+        t1 = tgt_p[tgt_idx[partner[k1]]].start if k1 < len(src_idx) else run_t1
+        t1 = max(t1, t0)
+        scale = (t1 - t0) / (s1 - s0) if s1 > s0 else 0.0
+        for i in src_idx[k:k1]:
+            p = src_p[i]
+            a0 = t0 + (max(p.start, s0) - s0) * scale
+            a1 = t0 + (min(p.end, s1) - s0) * scale
+            put(i, a0, max(a1, a0), "proportional" if t1 > t0 else "collapsed", None)
+        k = k1
 
 
 def _word_opcodes(src_words: Sequence[Interval], s_words: list[int], tgt_words: Sequence[Interval],

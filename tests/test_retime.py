@@ -156,6 +156,23 @@ def test_other_language_falls_back_to_visemes():
     assert m2[0] is not None and m2[0].start == 0.5
 
 
+def test_dub_in_another_language(source, takes):
+    """English source, Spanish dub (espeak-ng's Spanish voice; aligned by whatever ``language="es"`` uses)."""
+    es = _espeak(takes["dir"] / "es.wav", "Bob compró un globo azul muy bonito para la fiesta", "es", 150)
+    new = retime(source, es, "Bob compró un globo azul muy bonito para la fiesta", language="es")
+    info = new.meta["retime"]
+    assert info["match_words"] is False and info["unplaced"] == []
+    placed = sorted(info["placed"], key=lambda r: r["source_frame"])
+    assert len(placed) == 4
+    frames = [r["target_frame"] for r in placed]
+    assert frames == sorted(frames) and len(set(frames)) == 4  # order kept, nothing merged
+    spoken = [w for w in new.words if not w.is_silence]
+    assert spoken[0].start - 1e-6 <= frames[0] / new.fps and frames[-1] / new.fps <= spoken[-1].end + 1e-6
+    for r in placed:
+        for name, value in source.locks[r["source_frame"]].items():
+            assert new.weights[r["target_frame"], ARKIT_INDEX[name]] == np.float32(value)
+
+
 def test_cli_retime(source, takes, capsys):
     src = source.save(takes["dir"] / "src.npz")
     out = takes["dir"] / "dub.json"
