@@ -84,6 +84,8 @@ def is_english(language: str) -> bool:
 def espeak_voice(language: str) -> str:
     """The espeak-ng voice for a language code (``"es"``, ``"pt-BR"``, ``"ja"``), checked to be installed.
 
+    Plain English (``"en"``) is espeak's ``"en-us"``.
+
     Raises
     ------
     UnknownVoiceError
@@ -100,6 +102,8 @@ def espeak_voice(language: str) -> str:
     from .espeak.voices import select_voice
 
     voice = str(language).strip().lower().replace("_", "-")
+    if voice in ("en", "eng", "english"):
+        voice = "en-us"  # espeak's plain "en" is British; kmtalk's English is General American first
     with _lib.LOCK:
         select_voice(voice)
     return voice

@@ -76,17 +76,25 @@ def _frames(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     return padded[idx]
 
 
-def frame_energy_db(samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    """RMS level in dB of the 25 ms window centred on each 10 ms frame (floored at -120).
+def frame_energy_db(samples: np.ndarray, sample_rate: int, *, band: tuple[float, float] = (100.0, 4000.0)) -> np.ndarray:
+    """Level in dB of the speech band (default 100–4000 Hz) in the 25 ms window centred on each 10 ms frame.
+
+    Band-limited so that a DC offset, rumble or a microphone thump does not
+    count as sound. Floored at -120 dB.
 
     Examples
     --------
     >>> frame_energy_db(np.zeros(1600, np.float32), 16000).max()
     -120.0
     """
-    fr = _frames(samples, sample_rate)
-    rms = np.sqrt(np.mean(fr * fr, axis=1))
-    return np.maximum(20.0 * np.log10(np.maximum(rms, 1e-12)), -120.0)
+    win = round(_WIN_S * sample_rate)
+    fr = _frames(np.asarray(samples, np.float64), sample_rate) * np.hanning(win)[None, :]
+    n_fft = 1 << math.ceil(math.log2(win))
+    power = np.abs(np.fft.rfft(fr, n_fft, axis=1)) ** 2
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
+    sel = (freqs >= band[0]) & (freqs <= band[1])
+    level = power[:, sel].sum(axis=1) * 2.0 / (n_fft * (np.hanning(win) ** 2).sum())
+    return np.maximum(10.0 * np.log10(np.maximum(level, 1e-12)), -120.0)
 
 
 def mfcc(
@@ -154,7 +162,7 @@ def warp(
     template: np.ndarray,
     *,
     pause_columns: np.ndarray | None = None,
-    silence: np.ndarray | None = None,
+    pause_cost: np.ndarray | None = None,
     diagonal_weight: float = 1.0,
 ) -> np.ndarray:
     """Dynamic time warping: the cheapest monotone path from (0, 0) to the last frames of both.
@@ -172,9 +180,10 @@ def warp(
         Features of the template (columns).
     pause_columns : ndarray of bool [Nt], optional
         Columns that stand for an optional pause: crossing one horizontally is
-        free, dwelling on one costs the query frame's distance to ``silence``.
-    silence : ndarray [D], optional
-        Feature vector of silence in the query's terms (needed with pause columns).
+        free, dwelling on one costs ``pause_cost`` of the query frame.
+    pause_cost : ndarray [Nq], optional
+        Cost of each query frame in a pause (e.g. its distance to silence;
+        needed with pause columns).
     diagonal_weight : float, default 1
 
     Returns
@@ -200,9 +209,9 @@ def warp(
     pauses = np.zeros(nt, bool) if pause_columns is None else np.asarray(pause_columns, bool)
     sil = None
     if pauses.any():
-        if silence is None:
-            raise AlignmentError("pause columns need a silence feature vector")
-        sil = np.sqrt(((q - np.asarray(silence, np.float64)[None, :]) ** 2).sum(1))
+        if pause_cost is None or len(pause_cost) != nq:
+            raise AlignmentError("pause columns need a pause cost for every query frame")
+        sil = np.asarray(pause_cost, np.float64)
     t_sq = (t * t).sum(1)
     back = np.zeros((nq, nt), np.int8)  # 0 diagonal, 1 vertical, 2 horizontal
     prev = np.full(nt, np.inf)

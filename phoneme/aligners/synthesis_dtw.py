@@ -56,7 +56,7 @@ log = logging.getLogger(__name__)
 
 _BASE_RATE = 175  # espeak words per minute for the first template
 _MIN_RATE, _MAX_RATE = 80, 400
-_SILENCE_BELOW_DB = 35.0  # frames this far under the speech level (95th percentile) are silence
+_LEVEL_WEIGHT = 3.0
 _MIN_PAUSE_S = 0.03  # shorter pauses are left inside the neighbouring phones
 _MIN_PHONE_S = 0.01
 _SQUEEZED_S = 0.025  # a word placed in less than this per phone is reported
@@ -71,11 +71,51 @@ class _TemplatePhone:
     stress: int | None = None
 
 
+def _speech_threshold(energy_db: np.ndarray) -> float:
+    """The level (dB) that best splits the frames into two classes, speech and silence (Otsu's method).
+
+    Never more than 10 dB under the speech level (the 95th percentile).
+    """
+    lo, hi = np.percentile(energy_db, [2, 99])
+    x = np.clip(energy_db, lo, hi)
+    if hi - lo < 1e-6:
+        return float(hi)
+    cands = np.linspace(lo, hi, 202)[1:-1]
+    below = x[None, :] < cands[:, None]
+    n0 = below.sum(1)
+    n1 = x.size - n0
+    s0 = (below * x[None, :]).sum(1)
+    s1 = x.sum() - s0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = n0 * n1 * (s0 / n0 - s1 / n1) ** 2
+    between[(n0 < 2) | (n1 < 2)] = -1.0
+    return float(min(cands[int(np.argmax(between))], np.percentile(energy_db, 95) - 10.0))
+
+
 def _speech_seconds(energy_db: np.ndarray) -> tuple[float, np.ndarray]:
-    """Seconds of speech (frames within 35 dB of the speech level) and the silence mask."""
-    level = float(np.percentile(energy_db, 95))
-    silent = energy_db < level - _SILENCE_BELOW_DB
-    return float((~silent).sum()) * HOP_S, silent
+    """Seconds of speech and the mask of clearly silent frames (3 dB under the speech threshold)."""
+    th = _speech_threshold(energy_db)
+    return float((energy_db >= th).sum()) * HOP_S, energy_db < th - 3.0
+
+
+def _features(samples: np.ndarray, sample_rate: int, energy: np.ndarray) -> np.ndarray:
+    """MFCCs with deltas, plus the level relative to the speech level (so that silence matches silence).
+
+    The level is ``(dB - 95th percentile) / 10``, clipped to [-3, 0.5] (30 dB
+    of range), weighted ``_LEVEL_WEIGHT`` against the 24 unit-variance MFCC
+    dimensions.
+    """
+    feats = mfcc(samples, sample_rate)
+    rel = np.clip((energy - np.percentile(energy, 95)) / 10.0, -3.0, 0.5)
+    return np.hstack([feats, _LEVEL_WEIGHT * rel[: len(feats), None]])
+
+
+def _pause_cost(q: np.ndarray, energy: np.ndarray, silent: np.ndarray) -> np.ndarray:
+    """Per query frame: the cost of spending it in a pause (distance to the recording's silence)."""
+    quiet = silent if silent.sum() >= 3 else energy <= np.percentile(energy, 5)
+    silence_vec = q[quiet[: len(q)]].mean(axis=0)
+    cost = np.sqrt(((q - silence_vec[None, :]) ** 2).sum(1))
+    return cost
 
 
 def _word_events(events: list) -> list[tuple[int, int]]:
@@ -130,7 +170,7 @@ class SynthesisDtwAligner(Aligner):
         voice: str | None = None,
         match_rate: bool = True,
         lexicon: Lexicon | str | None = None,
-        diagonal_weight: float = 1.0,
+        diagonal_weight: float = 1.5,
     ) -> None:
         self.voice = voice
         self.match_rate = bool(match_rate)
@@ -150,9 +190,9 @@ class SynthesisDtwAligner(Aligner):
 
     # ------------------------------------------------------------------ template
     def _template(self, text: str, voice: str, rate: int):
-        from ..espeak import synthesize
+        from .template_synthesis import synthesize_isolated
 
-        return synthesize(text, voice=voice, rate=rate, sample_rate=self.sample_rate)
+        return synthesize_isolated(text, voice=voice, rate=rate, sample_rate=self.sample_rate)
 
     def _phones(self, syn, words: Sequence[str], offsets: list[int], language: str,
                 lex: Lexicon) -> tuple[list[_TemplatePhone], list[str]]:
@@ -168,10 +208,12 @@ class SynthesisDtwAligner(Aligner):
         ends = [o + len(w) for o, w in zip(offsets, words)]
         prons = pronounce(list(words), language=language, lexicon=lex)
 
-        # which transcript words each espeak word covers
+        # which transcript words each espeak word covers: from its position to the next one's
+        # (espeak says some word pairs as one unit, "to be", and reports one word for them)
         covers: list[list[int]] = []
-        for pos, length in spoken:
-            lo, hi = pos - 1, pos - 1 + length
+        for n, (pos, _length) in enumerate(spoken):
+            lo = pos - 1
+            hi = spoken[n + 1][0] - 1 if n + 1 < len(spoken) else len(" ".join(words))
             toks = [k for k, (a, b) in enumerate(zip(offsets, ends)) if a < hi and b > lo]
             if not toks:  # a position between words: the word before it
                 toks = [max([k for k, a in enumerate(offsets) if a <= lo] or [0])]
@@ -267,63 +309,63 @@ class SynthesisDtwAligner(Aligner):
 
         energy = frame_energy_db(samples, sample_rate)
         speech_s, silent = _speech_seconds(energy)
+        q = _features(samples, sample_rate, energy)
+        pause_cost = _pause_cost(q, energy, silent)
+        level = float(np.percentile(energy, 95))
+        noise_rel_db = max(float(np.percentile(energy, 5)) - level, -90.0)
+
+        # the template's rate: its speech lasts as long as the recording's
         syn = self._template(text, voice, _BASE_RATE)
         rate = _BASE_RATE
         if self.match_rate and speech_s > 0:
             t_speech, _ = _speech_seconds(frame_energy_db(syn.samples, syn.sample_rate))
             rate = int(np.clip(round(_BASE_RATE * t_speech / speech_s), _MIN_RATE, _MAX_RATE))
-            if abs(rate - _BASE_RATE) > 0.05 * _BASE_RATE:
-                syn = self._template(text, voice, rate)
-            else:
+            if abs(rate - _BASE_RATE) <= 0.05 * _BASE_RATE:
                 rate = _BASE_RATE
+            if rate != _BASE_RATE:
+                syn = self._template(text, voice, rate)
         phones, issues = self._phones(syn, words, offsets, language, lex)
         if not phones:
             raise AlignmentError(f"espeak-ng spoke no phone of {text[:60]!r}")
+        starts, ends = self._carry(syn, phones, q, pause_cost, noise_rel_db, duration)
+        return self._assemble(list(zip(phones, starts, ends)), words, duration, text, language, rate, issues)
 
-        # the template, with the recording's noise level
-        level = float(np.percentile(energy, 95))
-        floor = float(np.percentile(energy, 5))
+    def _carry(self, syn, phones: list[_TemplatePhone], q: np.ndarray, pause_cost: np.ndarray,
+               noise_rel_db: float, duration: float) -> tuple[list[float], list[float]]:
+        """Warp one template onto the recording's features; the start and end time of every phone."""
         tmpl = np.asarray(syn.samples, np.float64)
-        t_level = float(np.percentile(frame_energy_db(tmpl, syn.sample_rate), 95))
-        noise_db = t_level + max(floor - level, -90.0)
-        rng = np.random.default_rng(0)
+        t_energy = frame_energy_db(tmpl, syn.sample_rate)
+        noise_db = float(np.percentile(t_energy, 95)) + noise_rel_db
+        rng = np.random.default_rng(0)  # the recording's noise floor, reproducibly
         tmpl = tmpl + rng.standard_normal(tmpl.size) * 10.0 ** (noise_db / 20.0)
-        q = mfcc(samples, sample_rate)
-        t = mfcc(tmpl, syn.sample_rate)
+        t = _features(tmpl, syn.sample_rate, frame_energy_db(tmpl, syn.sample_rate))
 
         # extended template: a pause column before the first frame, at every word start, after the last
         n_t = len(t)
         firsts: dict[int, float] = {}
         for p in phones:
             firsts.setdefault(p.token, p.start)
-        starts = sorted({min(int(np.floor(s / HOP_S + 0.5)), n_t - 1) for tok, s in firsts.items()
-                         if tok != phones[0].token})
-        cut = [0, *starts, n_t]
-        blocks, ext_index, pause_at = [], np.zeros(n_t, np.int64), {}
+        word_starts = sorted({min(int(np.floor(s / HOP_S + 0.5)), n_t - 1) for tok, s in firsts.items()
+                              if tok != phones[0].token})
+        cut = [0, *word_starts, n_t]
+        ext_index = np.zeros(n_t, np.int64)
+        pause_at: dict[int, int] = {}
+        pause_cols: list[int] = []
         col = 0
         for k in range(len(cut) - 1):
             pause_at[cut[k]] = col
-            blocks.append(None)
+            pause_cols.append(col)
             col += 1
             ext_index[cut[k]:cut[k + 1]] = np.arange(col, col + cut[k + 1] - cut[k])
-            blocks.append(t[cut[k]:cut[k + 1]])
             col += cut[k + 1] - cut[k]
         end_pause = col
-        blocks.append(None)
+        pause_cols.append(col)
         col += 1
         pause_mask = np.zeros(col, bool)
+        pause_mask[pause_cols] = True
         feats = np.zeros((col, t.shape[1]))
-        c = 0
-        for b in blocks:
-            if b is None:
-                pause_mask[c] = True
-                c += 1
-            else:
-                feats[c:c + len(b)] = b
-                c += len(b)
-        quiet = silent if silent.sum() >= 3 else energy <= np.percentile(energy, 5)
-        silence_vec = q[quiet[: len(q)]].mean(axis=0)
-        path = warp(q, feats, pause_columns=pause_mask, silence=silence_vec,
+        feats[ext_index] = t
+        path = warp(q, feats, pause_columns=pause_mask, pause_cost=pause_cost,
                     diagonal_weight=self.diagonal_weight)
         spans = column_spans(path, col, zero_width=pause_mask)
 
@@ -338,12 +380,14 @@ class SynthesisDtwAligner(Aligner):
             return float(np.clip((a + (x - k) * (b - a)) * HOP_S, 0.0, duration))
 
         # carry every phone over; clamp at the pauses between words
-        out: list[tuple[_TemplatePhone, float, float]] = []
+        starts, ends = [], []
         for n, p in enumerate(phones):
             xs, xe = ext(p.start), ext(p.end)
-            if n == 0 or phones[n - 1].token != p.token:
+            if n == 0:
+                xs = max(xs, 1.0)
+            elif phones[n - 1].token != p.token:
                 frame = min(int(np.floor(p.start / HOP_S + 0.5)), n_t - 1)
-                if frame in pause_at and pause_at[frame] > 0:
+                if pause_at.get(frame, 0) > 0:
                     xs = max(xs, float(pause_at[frame] + 1))
             if n + 1 == len(phones):
                 xe = min(xe, float(end_pause))
@@ -351,9 +395,9 @@ class SynthesisDtwAligner(Aligner):
                 frame = min(int(np.floor(phones[n + 1].start / HOP_S + 0.5)), n_t - 1)
                 if frame in pause_at:
                     xe = min(xe, float(pause_at[frame]))
-            xs = max(xs, float(pause_at[0] + 1)) if n == 0 else xs
-            out.append((p, to_time(xs), to_time(max(xe, xs))))
-        return self._assemble(out, words, duration, text, language, rate, issues)
+            starts.append(to_time(xs))
+            ends.append(to_time(max(xe, xs)))
+        return starts, ends
 
     # ------------------------------------------------------------------ result
     def _assemble(self, timed: list[tuple[_TemplatePhone, float, float]], words: Sequence[str],
