@@ -270,8 +270,7 @@ def place_anchors(
             rec.update(anchor="pause", phone=None, position=round(u, 4),
                        word=None, after_word=source.words[phones[i].word].label
                        if i is not None and phones[i].word is not None else None)
-            if (i is not None and before is None) or (j is not None and after is None) or \
-                    (before is None and after is None and (i is not None or j is not None)):
+            if (i is not None and before is None) or (j is not None and after is None):
                 rec["reason"] = "the words around this pause have no counterpart in the new line"
                 unplaced.append(rec)
                 continue
@@ -411,7 +410,14 @@ def retime(
 
     issues: list[str] = []
     anchors = [Anchor(int(f), "lock", dict(ch)) for f, ch in sorted(source.locks.items())]
-    marked = {int(f) for f in source.meta.get("edited_frames", []) or [] if 0 <= int(f) < source.n_frames}
+    try:
+        marked = {int(f) for f in source.meta.get("edited_frames") or []}
+    except (TypeError, ValueError):
+        raise AnimationError("the source's meta['edited_frames'] must be a list of frame numbers") from None
+    outside = sorted(f for f in marked if not 0 <= f < source.n_frames)
+    if outside:
+        raise AnimationError(f"meta['edited_frames'] names frames outside the source (0..{source.n_frames - 1}): "
+                             f"{outside[:5]}")
     detected: list[int] | None = None
     if detect_edits:
         detected = detect_edited_frames(source, tolerance=edit_tolerance,

@@ -73,7 +73,7 @@ def test_first_run_outputs_report_and_failing_line(project, first_run):
     assert dub.meta["retime"]["placed"][0]["source_frame"] == 12 and len(dub.locks) == 1
     # records beside the outputs
     rec = read_record(out / "a.kmtalk.json")
-    assert rec["outputs"][str((out / "a.npz").resolve())] == file_hash(out / "a.npz")
+    assert rec["outputs"] == {"a.npz": file_hash(out / "a.npz"), "a.csv": file_hash(out / "a.csv")}
     # CSV report: one row per line in manifest order with the QC columns
     with open(first_run.report_csv, encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
@@ -116,8 +116,17 @@ def test_second_run_skips_unchanged_and_protects_edits(project, first_run):
     forced = run_batch(project / "lines.csv", workers=1, force=True, thumbnails=False)
     assert _status(forced) == {"a": "done", "b": "skipped", "dub": "done", "broken": "failed"}
     assert edited.read_bytes() != mark
-    assert file_hash(edited) == read_record(out / "a.kmtalk.json")["outputs"][str(edited.resolve())]
+    assert file_hash(edited) == read_record(out / "a.kmtalk.json")["outputs"]["a.csv"]
     assert 3 not in kmtalk.Animation.load(out / "dub.npz").locks
+
+
+def test_moved_project_still_skips(project, tmp_path):
+    """Records name outputs relative to themselves: a moved project folder stays up to date."""
+    import shutil
+
+    moved = shutil.copytree(project, tmp_path / "moved", ignore=shutil.ignore_patterns("foreign", "cli"))
+    res = run_batch(moved / "lines.csv", thumbnails=False)
+    assert _status(res) == {"a": "skipped", "b": "skipped", "dub": "skipped", "broken": "failed"}
 
 
 def test_unknown_existing_output_is_protected(project):

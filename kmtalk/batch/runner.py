@@ -41,6 +41,7 @@ from .state import (
     output_files,
     protection,
     read_record,
+    record_key,
     record_path,
     write_record,
 )
@@ -124,7 +125,8 @@ def _hash_inputs(line: ManifestLine, options: dict[str, Any]) -> str:
         "kmtalk": __version__, "audio": h(line.audio, "audio"), "transcript": line.transcript,
         "transcript_file": h(line.transcript_file, "transcript"), "textgrid": h(line.textgrid, "TextGrid"),
         "language": line.language, "locks": h(line.locks, "locks"), "source": h(line.source, "source animation"),
-        "fps": line.fps, "outputs": [str(o) for o in line.outputs], "options": options,
+        "fps": line.fps, "options": options,
+        "outputs": [record_key(o, record_path(line.outputs[0], line.id)) for o in line.outputs],
     })
 
 
@@ -218,7 +220,7 @@ def process_line(line: ManifestLine, options: dict[str, Any], *, force: bool = F
         digest = _hash_inputs(line, options)
         record = read_record(rec_path)
         present = [f for o in line.outputs for f in output_files(o)]
-        reasons = protection(line.outputs, record)
+        reasons = protection(line.outputs, record, rec_path)
         complete = all(output_files(o) for o in line.outputs)
         if record and record.get("input_hash") == digest and complete and not reasons:
             result.status, result.outputs = "skipped", [str(f) for f in present]
@@ -240,7 +242,7 @@ def process_line(line: ManifestLine, options: dict[str, Any], *, force: bool = F
                     log.warning("line %s: no thumbnail (%s)", line.id, exc)
             write_record(rec_path, {
                 "id": line.id, "kmtalk_version": __version__, "input_hash": digest,
-                "outputs": {str(f.resolve()): file_hash(f) for f in written},
+                "outputs": {record_key(f, rec_path): file_hash(f) for f in written},
                 "locks": {str(f): ch for f, ch in anim.locks.items()},
                 "qc": result.qc, "thumbnail": result.thumbnail, "retimed": result.retimed,
                 "written_at": time.strftime("%Y-%m-%dT%H:%M:%S"),

@@ -5,7 +5,7 @@ output, ``<folder of first output>/<id>.kmtalk.json``::
 
     {"format": "kmtalk.batch.record", "version": 1, "id": "l1",
      "kmtalk_version": "0.1.0", "input_hash": "<sha256>",
-     "outputs": {"/abs/l1.npz": "<sha256 of the file as written>", ...},
+     "outputs": {"l1.npz": "<sha256 of the file as written>", ...},   # relative to the record
      "locks": {"12": {"jawOpen": 0.4}}, "qc": {...}, "thumbnail": "l1.thumbs.png", ...}
 
 The **input hash** covers the bytes of every input file (audio, transcript
@@ -51,6 +51,7 @@ __all__ = [
     "output_files",
     "protection",
     "read_record",
+    "record_key",
     "record_path",
     "write_record",
 ]
@@ -117,7 +118,15 @@ def _npz_locks(path: Path) -> dict[str, Any] | None:
     return {str(f): ch for f, ch in anim.locks.items()}
 
 
-def protection(outputs: list[Path], record: dict[str, Any] | None) -> list[str]:
+def record_key(path: Path, record_file: Path) -> str:
+    """How a written file is named in a record: its path relative to the record's folder (POSIX).
+
+    Relative names keep a project's records valid when its folder moves.
+    """
+    return Path(os.path.relpath(path.resolve(), record_file.resolve().parent)).as_posix()
+
+
+def protection(outputs: list[Path], record: dict[str, Any] | None, record_file: Path) -> list[str]:
     """Why the existing outputs must not be overwritten (empty: free to write).
 
     Parameters
@@ -126,6 +135,8 @@ def protection(outputs: list[Path], record: dict[str, Any] | None) -> list[str]:
         The line's outputs (frame patterns allowed).
     record : dict or None
         The line's record from the last time kmtalk wrote it.
+    record_file : Path
+        Where that record lives (written files are named relative to it).
 
     Returns
     -------
@@ -137,7 +148,7 @@ def protection(outputs: list[Path], record: dict[str, Any] | None) -> list[str]:
     reasons: list[str] = []
     for output in outputs:
         for f in output_files(output):
-            key = str(f.resolve())
+            key = record_key(f, record_file)
             locks = _npz_locks(f) if f.suffix.lower() == ".npz" else None
             if key not in written:
                 reasons.append(f"{f.name} holds locks kmtalk did not write" if locks
