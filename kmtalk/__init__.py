@@ -15,12 +15,17 @@ from .animation import Animation
 from .api import METHODS, animate
 from .arkit import ARKIT_NAMES
 from .locks import Locks, resolve_locks
+from .qc import QCReport, qc_report
 from .render import render, render_frames
+from .retime import retime
 from .rig import Rig, default_rig
 
 __version__ = "0.1.0"
 __all__ = [
     "animate",
+    "retime",
+    "qc_report",
+    "QCReport",
     "METHODS",
     "Animation",
     "Rig",
