@@ -186,7 +186,7 @@ def train(
     out : path
         The run folder (created).
     max_epochs, max_steps : int, optional
-        Override the config's.
+        Override the config's; ``max_steps`` alone also lifts the config's epoch limit.
     device : {"auto", "cpu", "cuda"}
     reader : callable, optional
         Live Link CSV reader (``kmtalk train`` passes kmtalk's).
@@ -229,8 +229,9 @@ def train(
     meta = {"data": str(data), "layout": dm.layout, "train_config": resolved, **(metadata or {})}
     best = _SaveBest(run / "checkpoint", meta)
     logger = pl.loggers.CSVLogger(str(run), name="", version="")
-    epochs = max_epochs if max_epochs is not None else config.optim.max_epochs
     steps = max_steps if max_steps is not None else config.optim.max_steps
+    # a step limit given alone replaces the config's epoch limit
+    epochs = max_epochs if max_epochs is not None else (-1 if max_steps is not None else config.optim.max_epochs)
     trainer = pl.Trainer(
         accelerator=accelerator, devices=1, max_epochs=epochs, max_steps=steps,
         gradient_clip_val=config.optim.grad_clip or None, deterministic=True, logger=logger,

@@ -38,7 +38,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, type=Path, help="dataset folder")
     p.add_argument("--out", required=True, type=Path, help="run folder to write")
     p.add_argument("--max-epochs", type=int, help="override the config's optim.max_epochs")
-    p.add_argument("--max-steps", type=int, help="override the config's optim.max_steps")
+    p.add_argument("--max-steps", type=int, help="stop after this many optimizer steps (alone, it replaces the epoch limit)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                    help="auto: the GPU when torch sees one, else the CPU (default)")
     p.add_argument("--seed", type=int, help="override the config's seed")
