@@ -27,6 +27,8 @@ from .animation import Animation
 from .errors import AlignmentError, KmtalkError, TranscriptError
 from .locks import Locks, read_locks_file, resolve_locks
 from .prior import animate_prior, load_prior_tables, n_frames_for
+from .styles import PriorParams, Style, parse_styles, stylize
+from .styles.registry import StyleSpec
 
 __all__ = ["animate", "METHODS"]
 
@@ -35,24 +37,12 @@ log = logging.getLogger(__name__)
 #: Animation methods ``animate`` knows. ``"prior"`` needs no trained weights.
 METHODS = ("prior",)
 _SAMPLE_RATE = 16000
-_STYLE_AXES = ("jaw", "lip")
 _MAX_FPS = 240.0
 
 
-def _style_axes(style: Mapping[str, float] | None) -> dict[str, float]:
-    axes = {"jaw": 1.0, "lip": 1.0}
-    if style is None:
-        return axes
-    if not isinstance(style, Mapping):
-        raise KmtalkError(f"style must be a mapping of {_STYLE_AXES} to numbers, got {type(style).__name__}")
-    for name, value in style.items():
-        if name not in axes:
-            raise KmtalkError(f"unknown style axis {name!r}; known: {', '.join(_STYLE_AXES)}")
-        v = float(value)
-        if not (math.isfinite(v) and 0.0 <= v <= 3.0):
-            raise KmtalkError(f"style axis {name!r} = {value!r} must be in [0, 3]")
-        axes[name] = v
-    return axes
+def _styles(style: StyleSpec) -> list[Style]:
+    """The ``style=`` argument as a list of styles (see :func:`kmtalk.styles.parse_styles`)."""
+    return parse_styles(style)
 
 
 def _alignment(alignment: Alignment | str | os.PathLike[str], duration: float) -> Alignment:
@@ -90,7 +80,7 @@ def animate(
     aligner: str = "auto",
     alignment: Alignment | str | os.PathLike[str] | None = None,
     lexicon: Lexicon | str | os.PathLike[str] | None = None,
-    style: Mapping[str, float] | None = None,
+    style: StyleSpec = None,
     locks: Mapping[Any, Any] | Locks | str | os.PathLike[str] | None = None,
     seed: int = 0,
     method: str = "prior",
@@ -115,14 +105,18 @@ def animate(
         An existing alignment: skips aligning.
     lexicon : Lexicon or path, optional
         Viseme lexicon with poses (default: bundled English).
-    style : mapping, optional
-        JALI axes ``{"jaw": 1.0, "lip": 1.0}``: jaw opening and lip articulation
-        intensity (0–3).
+    style : str, Style, mapping or list of them, optional
+        Styles applied in order (see :mod:`kmtalk.styles` and ``docs/styles.md``):
+        specs such as ``["articulation:lip=1.3", "emotion:happy=0.5", "head"]``,
+        :class:`~kmtalk.styles.Style` objects, or the JALI axes
+        ``{"jaw": 1.0, "lip": 1.0}`` (jaw opening and lip articulation
+        intensity, 0–3). Closures and locks stay exact whatever the styles do.
     locks : mapping, Locks or JSON path, optional
         Editor locks (see :mod:`kmtalk.locks`): the output equals them exactly
         at the locked frames and flows smoothly around them.
     seed : int, default 0
-        Seed for stochastic parts (the prior is deterministic; kept for the learned models).
+        Seed for stochastic parts (styles such as ``head``; the prior itself is
+        deterministic). Same inputs and seed give the same animation.
     method : {"prior"}
         Animation method.
 
@@ -141,14 +135,14 @@ def animate(
         raise KmtalkError(f"unknown method {method!r}; available: {', '.join(METHODS)}")
     if not (isinstance(fps, (int, float)) and math.isfinite(fps) and 0 < fps <= _MAX_FPS):
         raise KmtalkError(f"fps must be in (0, {_MAX_FPS:g}], got {fps!r}")
-    axes = _style_axes(style)
+    styles = _styles(style)
     samples, sr = load_audio(audio, sample_rate=_SAMPLE_RATE)
     duration = samples.size / sr
     n = n_frames_for(duration, fps)
     tables = load_prior_tables(lexicon if not isinstance(lexicon, os.PathLike) else str(lexicon))
 
     meta: dict[str, Any] = {"method": method, "language": language, "seed": int(seed),
-                            "lexicon": tables.lexicon.name, "style": axes, "transcript_free": False}
+                            "lexicon": tables.lexicon.name, "transcript_free": False}
     text = _transcript(transcript)
     if alignment is not None:
         al = _alignment(alignment, duration)
@@ -157,7 +151,12 @@ def animate(
         from phoneme import align
 
         if text is None:
+            from phoneme.multilingual import is_english
             from phoneme.recognize import recognize
+
+            if not is_english(language):
+                raise TranscriptError(f"animating without a transcript needs English speech (the recogniser "
+                                      f"is English only); give the transcript of this {language!r} line")
 
             heard = recognize((samples, sr))
             text = heard.text
@@ -176,11 +175,20 @@ def animate(
         locks = read_locks_file(locks)
     editor = resolve_locks(locks, n_frames=n, fps=fps, viseme_poses=tables.poses)
     loud = frame_loudness(samples, sr, fps, n_frames=n)
-    weights, keys = animate_prior(al, fps, lexicon=tables.lexicon, loudness_db=loud,
-                                  jaw=axes["jaw"], lip=axes["lip"], locks=editor, n_frames=n)
+
+    def run(params: PriorParams) -> tuple[np.ndarray, list]:
+        return animate_prior(al, fps, lexicon=tables.lexicon, loudness_db=loud,
+                             jaw=params.jaw, lip=params.lip, locks=editor, n_frames=n)
+
+    styled = stylize(styles, animate=run, alignment=al, fps=fps, n_frames=n, tables=tables,
+                     loudness_db=loud, locks=editor, seed=seed)
+    weights, keys = styled.weights, styled.keys
+    meta["style"] = {"jaw": styled.params.jaw, "lip": styled.params.lip}
+    meta["styles"] = styled.specs
     audio_path = str(audio) if isinstance(audio, (str, os.PathLike)) else None
     return Animation(
-        fps=float(fps), weights=weights, phones=list(al.phones), words=list(al.words), keys=keys,
+        fps=float(fps), weights=weights, head_pose=styled.head_pose, phones=list(al.phones),
+        words=list(al.words), keys=keys,
         locks=editor.as_dict(), audio_path=audio_path,
         audio=None if audio_path else (samples, sr), meta=meta,
     )
