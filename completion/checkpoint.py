@@ -36,7 +36,7 @@ from .encoders import PretrainedSpeechEncoder
 from .model import KMTalkConfig, KMTalkModel
 from .motion_space import motion_space_from_config
 
-__all__ = ["save_checkpoint", "load_checkpoint", "FORMAT", "FORMAT_VERSION", "WEIGHTS_NAME", "CONFIG_NAME"]
+__all__ = ["CONFIG_NAME", "FORMAT", "FORMAT_VERSION", "WEIGHTS_NAME", "load_checkpoint", "save_checkpoint"]
 
 log = logging.getLogger(__name__)
 

@@ -142,7 +142,7 @@ class PretrainedSpeechEncoder(AudioEncoder):
             self.backbone.requires_grad_(False)
             self.backbone.eval()
 
-    def train(self, mode: bool = True) -> "PretrainedSpeechEncoder":
+    def train(self, mode: bool = True) -> PretrainedSpeechEncoder:
         super().train(mode)
         if not self.trainable:
             self.backbone.eval()
@@ -150,7 +150,7 @@ class PretrainedSpeechEncoder(AudioEncoder):
 
     @classmethod
     def from_local_path(cls, path: str | os.PathLike, *, layer: int | None = None,
-                        trainable: bool = False) -> "PretrainedSpeechEncoder":
+                        trainable: bool = False) -> PretrainedSpeechEncoder:
         """Load a ``transformers`` speech model saved with ``save_pretrained`` in ``path``.
 
         Parameters
@@ -182,10 +182,17 @@ class PretrainedSpeechEncoder(AudioEncoder):
             raise BackendUnavailableError(
                 "the pretrained speech encoder needs the optional 'transformers' package "
                 "(pip install transformers); or use the default ConvMelEncoder") from None
+        hf_logging = transformers.utils.logging
+        bars = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()  # the library logs; it does not draw progress bars
         try:
             backbone = transformers.AutoModel.from_pretrained(str(folder), local_files_only=True)
-        except (OSError, ValueError, KeyError, RuntimeError) as exc:
-            raise CheckpointError(f"cannot load the pretrained speech model in {folder}: {exc}") from None
+        except Exception as exc:  # transformers/safetensors raise many types for a broken folder
+            raise CheckpointError(f"cannot load the pretrained speech model in {folder}: "
+                                  f"{type(exc).__name__}: {exc}") from None
+        finally:
+            if bars:
+                hf_logging.enable_progress_bar()
         if not hasattr(backbone.config, "hidden_size"):
             raise CheckpointError(f"{folder} is not a speech encoder with a hidden_size "
                                   f"(model type {backbone.config.model_type!r})")

@@ -27,8 +27,15 @@ import torch
 
 from phoneme.errors import AudioError
 
-__all__ = ["log_mel", "frames_for", "mel_filterbank", "resample", "hop_for", "LOG_FLOOR",
-           "FEATURE_RATE"]
+__all__ = [
+    "FEATURE_RATE",
+    "LOG_FLOOR",
+    "frames_for",
+    "hop_for",
+    "log_mel",
+    "mel_filterbank",
+    "resample",
+]
 
 #: Power floor before the log (-11.5 in natural-log units; digital silence maps there).
 LOG_FLOOR = 1e-5

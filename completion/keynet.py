@@ -33,19 +33,20 @@ torch.Size([1, 2, 52])
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Sequence
 
 import torch
 from torch import nn
 
+from phoneme.errors import LexiconError
 from phoneme.keys import KEY_KINDS, KeyMotion
 from phoneme.lexicon import VISEMES, Lexicon, base_phone, load_lexicon, normalize_phone
 from phoneme.types import SILENCE, Alignment, is_silence
 
 from .features import FEATURE_RATE
 
-__all__ = ["KeyVocab", "KeyFeatures", "KeyMotionNet", "PAD_ID", "UNK_ID", "CONTEXT"]
+__all__ = ["CONTEXT", "PAD_ID", "UNK_ID", "KeyFeatures", "KeyMotionNet", "KeyVocab"]
 
 #: Id of padding (no neighbour / no key) in every vocabulary; ``UNK_ID`` for an unknown label.
 PAD_ID = 0
@@ -74,7 +75,7 @@ class KeyVocab:
     lexicon: str = "en"
 
     @classmethod
-    def from_lexicon(cls, lexicon: Lexicon | str | None = None) -> "KeyVocab":
+    def from_lexicon(cls, lexicon: Lexicon | str | None = None) -> KeyVocab:
         """Vocabulary of a viseme lexicon (default: the bundled English one)."""
         lex = load_lexicon(lexicon)
         name = lexicon if isinstance(lexicon, str) else (lex.source or "en") if lexicon is not None else "en"
@@ -122,7 +123,7 @@ class KeyVocab:
                 "lexicon": self.lexicon}
 
     @classmethod
-    def from_dict(cls, data: dict[str, object]) -> "KeyVocab":
+    def from_dict(cls, data: dict[str, object]) -> KeyVocab:
         return cls(phones=tuple(data["phones"]), visemes=tuple(data["visemes"]),  # type: ignore[arg-type]
                    kinds=tuple(data["kinds"]), lexicon=str(data.get("lexicon", "en")))  # type: ignore[arg-type]
 
@@ -163,13 +164,13 @@ class KeyFeatures:
     def n_keys(self) -> int:
         return int(self.mask.shape[1])
 
-    def to(self, device: torch.device | str) -> "KeyFeatures":
+    def to(self, device: torch.device | str) -> KeyFeatures:
         """Move every tensor to ``device``."""
         return KeyFeatures(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
 
     @classmethod
     def build(cls, alignment: Alignment, keys: Sequence[KeyMotion], fps: float, vocab: KeyVocab,
-              *, lexicon: Lexicon | str | None = None) -> "KeyFeatures":
+              *, lexicon: Lexicon | str | None = None) -> KeyFeatures:
         """Features of one utterance (``B = 1``).
 
         Parameters
@@ -200,7 +201,7 @@ class KeyFeatures:
                 label = phones[index].label
                 try:
                     visemes[index] = vocab.viseme_id(SILENCE if is_silence(label) else lex.entry(label).viseme)
-                except Exception:  # an unknown phone: the network sees "unknown"
+                except LexiconError:  # an unknown phone: the network sees "unknown"
                     visemes[index] = UNK_ID
             return visemes[index]
 
@@ -222,7 +223,7 @@ class KeyFeatures:
                    torch.ones(1, k, dtype=torch.bool))
 
     @classmethod
-    def collate(cls, items: Sequence["KeyFeatures"]) -> "KeyFeatures":
+    def collate(cls, items: Sequence[KeyFeatures]) -> KeyFeatures:
         """Stack single- or multi-utterance features into one batch, padding ``K`` (mask False).
 
         Examples
@@ -294,7 +295,8 @@ class KeyMotionNet(nn.Module):
             nn.Linear(hidden, motion_dim),
         )
 
-    def forward(self, keys: KeyFeatures, audio: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+    def forward(self, keys: KeyFeatures, audio: torch.Tensor, style: torch.Tensor,
+                audio_frames: torch.Tensor | None = None) -> torch.Tensor:
         """Face at each key.
 
         Parameters
@@ -305,6 +307,8 @@ class KeyMotionNet(nn.Module):
             Audio features at 100 Hz (frame ``j`` at ``j / 100`` s).
         style : Tensor [B, style_dim]
             Style embedding.
+        audio_frames : LongTensor [B], optional
+            Real audio frames per utterance (windows are clamped inside them; default all).
 
         Returns
         -------
@@ -317,7 +321,9 @@ class KeyMotionNet(nn.Module):
         ta = audio.shape[1]
         centre = torch.round(keys.times * FEATURE_RATE).long()
         offsets = torch.arange(-self.audio_window, self.audio_window + 1, device=audio.device)
-        idx = (centre[..., None] + offsets).clamp(0, ta - 1)  # [B, K, W]
+        last = (audio_frames.to(audio.device).long() - 1 if audio_frames is not None
+                else torch.full((b,), ta - 1, device=audio.device))
+        idx = torch.minimum((centre[..., None] + offsets).clamp(min=0), last[:, None, None])  # [B, K, W]
         a = self.audio(audio)  # [B, Ta, P]
         win = torch.gather(a, 1, idx.reshape(b, -1, 1).expand(-1, -1, a.shape[-1])).reshape(b, k, -1)
         dur = torch.log1p(keys.durations.to(a.dtype) / 0.1)

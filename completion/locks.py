@@ -31,7 +31,7 @@ import math
 
 import numpy as np
 
-__all__ = ["apply_lock_arrays", "MAX_WINDOW_S"]
+__all__ = ["MAX_WINDOW_S", "apply_lock_arrays"]
 
 #: Longest time (s) a lock's pull reaches on either side.
 MAX_WINDOW_S = 0.5

@@ -32,12 +32,12 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from phoneme.errors import AudioError, LockError
@@ -48,7 +48,7 @@ from .encoders import AudioEncoder, ConvMelEncoder, PretrainedSpeechEncoder
 from .features import FEATURE_RATE, frames_for, hop_for, resample
 from .keynet import KeyFeatures, KeyMotionNet, KeyVocab
 from .locks import apply_lock_arrays
-from .motion_space import ArkitSpace, MotionSpace, motion_space_from_config
+from .motion_space import MotionSpace, motion_space_from_config
 from .transformer import CompletionTransformer, random_channel_mask, random_key_mask, scatter_known
 
 __all__ = ["KMTalkConfig", "KMTalkModel", "PredictRequest", "resolve_device", "window_spans"]
@@ -124,7 +124,7 @@ class KMTalkConfig:
         return int(self.motion["dim"])
 
     @classmethod
-    def small(cls, **overrides: Any) -> "KMTalkConfig":
+    def small(cls, **overrides: Any) -> KMTalkConfig:
         """A tiny configuration for tests and doc examples (well under 1 MB of weights)."""
         base = dict(encoder_channels=32, audio_dim=32, style_dim=8, key_hidden=64, d_model=32,
                     n_layers=2, n_heads=2, dropout=0.0)
@@ -139,7 +139,7 @@ class KMTalkConfig:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "KMTalkConfig":
+    def from_dict(cls, data: Mapping[str, Any]) -> KMTalkConfig:
         """Inverse of :meth:`to_dict`; unknown keys are an error (a newer format)."""
         known = {f.name for f in fields(cls)}
         extra = sorted(set(data) - known)
@@ -271,6 +271,15 @@ class KMTalkModel(nn.Module):
             style = self.style_neutral[None].expand(batch, -1)
         return self.style_proj(style.to(self.style_neutral) - self.style_neutral)
 
+    def _audio_mask(self, audio: torch.Tensor, sample_rate: int, audio_lengths: torch.Tensor | None
+                    ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """Real audio frames per utterance and the ``[B, T_audio]`` mask, from lengths in samples."""
+        if audio_lengths is None:
+            return None, None
+        hop = hop_for(sample_rate)
+        n_audio = torch.as_tensor([frames_for(int(n), hop) for n in audio_lengths], device=audio.device)
+        return n_audio, torch.arange(audio.shape[1], device=audio.device)[None] < n_audio[:, None]
+
     def forward(
         self,
         samples: torch.Tensor,
@@ -318,13 +327,9 @@ class KMTalkModel(nn.Module):
         """
         b = samples.shape[0]
         audio = self.encode_audio(samples, sample_rate)
-        audio_mask = None
-        if audio_lengths is not None:
-            n_audio = torch.as_tensor([frames_for(int(n), hop_for(sample_rate)) for n in audio_lengths],
-                                      device=audio.device)
-            audio_mask = torch.arange(audio.shape[1], device=audio.device)[None] < n_audio[:, None]
+        n_audio, audio_mask = self._audio_mask(audio, sample_rate, audio_lengths)
         s = self.style_embedding(style, b)
-        key_pred = self.keynet(keys, audio, s)
+        key_pred = self.keynet(keys, audio, s, n_audio)
         values = key_pred if key_values is None else key_values
         use = keys.mask if key_known is None else (key_known & keys.mask)
         kv, km = scatter_known(values, keys.frames, use, n_frames)
@@ -391,13 +396,9 @@ class KMTalkModel(nn.Module):
         lock_mask = random_channel_mask(lock_frames, d, partial_prob=partial_prob, generator=generator).to(dev)
 
         audio = self.encode_audio(samples, sample_rate)
-        audio_mask = None
-        if audio_lengths is not None:
-            n_audio = torch.as_tensor([frames_for(int(n), hop_for(sample_rate)) for n in audio_lengths],
-                                      device=dev)
-            audio_mask = torch.arange(audio.shape[1], device=dev)[None] < n_audio[:, None]
+        n_audio, audio_mask = self._audio_mask(audio, sample_rate, audio_lengths)
         s = self.style_embedding(style, b)
-        key_pred = self.keynet(keys, audio, s)
+        key_pred = self.keynet(keys, audio, s, n_audio)
         values = torch.where(gt, key_targets, key_pred.detach())
         kv, km = scatter_known(values, keys.frames, subset, t)
         kv = torch.where(lock_mask, targets, kv)
@@ -571,10 +572,11 @@ class KMTalkModel(nn.Module):
             self.train(was_training)
         results = []
         for p, pred in zip(prepared, out):
+            pred = self.space.clip(pred)  # clamp first, so the locks' pull is sized on what is shown
             if p.lock_frames.size:
                 pred = apply_lock_arrays(pred, p.lock_frames, p.lock_mask, p.lock_values, fps=p.fps,
                                          bounds=self.space.bounds)
-            results.append(self.space.clip(pred))
+            results.append(pred)
         return results
 
     def _run(self, prepared: list[_Prepared], dev: torch.device, window_s: float, overlap_s: float,
@@ -618,7 +620,7 @@ class KMTalkModel(nn.Module):
                     totals[job.item][job.a:job.b] += w
         return [(r / t).float().numpy() for r, t in zip(results, totals)]
 
-    def _complete_chunk(self, chunk: list["_Window"], dev: torch.device) -> list[torch.Tensor]:
+    def _complete_chunk(self, chunk: list[_Window], dev: torch.device) -> list[torch.Tensor]:
         """Run the transformer on windows (same fps, possibly different lengths, padded) in one batch."""
         n, d = len(chunk), self.config.motion_dim
         t_max = max(c.b - c.a for c in chunk)
@@ -661,18 +663,25 @@ class _Window:
 
 
 def _crossfade(spans: list[tuple[int, int]], span: tuple[int, int]) -> torch.Tensor:
-    """Weight ``[b - a, 1]`` of window ``span`` among ``spans``: smoothstep ramps over the overlaps
-    with its neighbours (complementary, so overlapping weights sum to 1)."""
+    """Weight ``[b - a, 1]`` of window ``span`` among ``spans``.
+
+    Over each overlap with a neighbour the weight ramps (smoothstep) across the
+    overlap's central half: the outer quarters, where a window has the least
+    context, count only for the other window. Neighbouring ramps are
+    complementary, so the weights of overlapping windows sum to 1.
+    """
     a, b = span
     k = spans.index(span)
-    t = torch.arange(a, b, dtype=torch.float64)
+    t = torch.arange(a, b, dtype=torch.float64) + 0.5
     w = torch.ones(b - a, dtype=torch.float64)
-    if k > 0:  # ramp up over [a, end of previous window)
-        end = spans[k - 1][1]
-        u = ((t - a + 0.5) / max(end - a, 1)).clamp(0, 1)
-        w = w * (u * u * (3 - 2 * u))
-    if k + 1 < len(spans):  # ramp down over [start of next window, b)
-        nxt = spans[k + 1][0]
-        u = ((t - nxt + 0.5) / max(b - nxt, 1)).clamp(0, 1)
-        w = w * (1 - u * u * (3 - 2 * u))
+
+    def ramp(lo: int, hi: int) -> torch.Tensor:  # 0 before the central half of [lo, hi), 1 after
+        q = (hi - lo) / 4.0
+        u = ((t - lo - q) / max(hi - lo - 2 * q, 1.0)).clamp(0, 1)
+        return u * u * (3 - 2 * u)
+
+    if k > 0:
+        w = w * ramp(a, spans[k - 1][1])
+    if k + 1 < len(spans):
+        w = w * (1 - ramp(spans[k + 1][0], b))
     return w[:, None]

@@ -31,15 +31,17 @@ Examples
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, Mapping
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from phoneme.assets import asset_path
 from phoneme.errors import AssetError, CheckpointError
 
-__all__ = ["MotionSpace", "ArkitSpace", "VertexPCASpace", "arkit_names", "motion_space_from_config"]
+__all__ = ["ArkitSpace", "MotionSpace", "VertexPCASpace", "arkit_names", "motion_space_from_config"]
 
 
 @lru_cache(maxsize=1)
@@ -53,7 +55,7 @@ def arkit_names() -> tuple[str, ...]:
     """
     path = asset_path("rig", "arkit52.json")
     try:
-        names = json.loads(open(path, encoding="utf-8").read())["names"]
+        names = json.loads(Path(path).read_text("utf-8"))["names"]
     except (OSError, ValueError, KeyError) as exc:
         raise AssetError(f"cannot read the ARKit name table {path}: {exc}") from None
     if len(names) != 52 or len(set(names)) != 52:
@@ -166,7 +168,7 @@ class VertexPCASpace(MotionSpace):
         self.names = tuple(f"pc{i}" for i in range(self.dim))
 
     @classmethod
-    def fit(cls, offsets: np.ndarray, dim: int) -> "VertexPCASpace":
+    def fit(cls, offsets: np.ndarray, dim: int) -> VertexPCASpace:
         """Fit the basis to offsets ``[N, V, 3]`` (frames × vertices) keeping ``dim`` components.
 
         Raises
@@ -214,7 +216,7 @@ class VertexPCASpace(MotionSpace):
         np.savez(path, **self.arrays())
 
     @classmethod
-    def load(cls, path: str) -> "VertexPCASpace":
+    def load(cls, path: str) -> VertexPCASpace:
         """Read a space written by :meth:`save`.
 
         Raises

@@ -42,8 +42,13 @@ from torch import nn
 
 from .features import FEATURE_RATE
 
-__all__ = ["CompletionTransformer", "random_key_mask", "random_channel_mask", "scatter_known",
-           "interpolate_frames"]
+__all__ = [
+    "CompletionTransformer",
+    "interpolate_frames",
+    "random_channel_mask",
+    "random_key_mask",
+    "scatter_known",
+]
 
 
 def interpolate_frames(feats: torch.Tensor, times: torch.Tensor, rate: float = FEATURE_RATE) -> torch.Tensor:
@@ -63,7 +68,7 @@ def interpolate_frames(feats: torch.Tensor, times: torch.Tensor, rate: float = F
     frac = (pos - lo.to(pos.dtype)).to(feats.dtype)[..., None]
     if times.ndim == 1:
         return feats[:, lo] * (1 - frac) + feats[:, hi] * frac
-    gather = lambda idx: torch.gather(feats, 1, idx[..., None].expand(-1, -1, feats.shape[-1]))  # noqa: E731
+    gather = lambda idx: torch.gather(feats, 1, idx[..., None].expand(-1, -1, feats.shape[-1]))
     return gather(lo) * (1 - frac) + gather(hi) * frac
 
 
@@ -252,7 +257,7 @@ def scatter_known(values: torch.Tensor, frames: torch.Tensor, mask: torch.Tensor
     >>> km[0, :, 0].tolist()
     [False, True, False, False, False]
     """
-    b, k, d = values.shape
+    b, _, d = values.shape
     ok = mask & (frames >= 0) & (frames < n_frames)
     known_values = values.new_zeros(b, n_frames, d)
     known_mask = torch.zeros(b, n_frames, d, dtype=torch.bool, device=values.device)
