@@ -6,10 +6,11 @@ Order (the same for every animator):
 2. the animator, once, with the final parameters — it meets the articulatory
    facts (closures) and the editor's locks itself;
 3. every style's ``apply`` in list order, on the animator's curves;
-4. if any style changed the curves: the articulatory facts (lips meet over
+4. on every channel a style changed: the articulatory facts (lips meet over
    every p/b/m, lower lip on the teeth at f/v; :func:`kmtalk.prior.articulatory_locks`)
    and the editor's locks are imposed again with :func:`kmtalk.locks.apply_locks`,
-   so both are exact in the output — a style cannot open a closure or move a lock;
+   so both are exact in the output — a style cannot open a closure or move a
+   lock (channels no style touched keep the animator's curves bit for bit);
 5. every style's ``head_pose`` in list order, from a zero pose (the head
    pose stays ``None`` when no style has the hook or all leave it at zero).
 
@@ -151,12 +152,18 @@ def stylize(
         if callable(hook):
             styled = np.clip(_checked(hook(styled, c), weights.shape, style, "apply"), 0.0, 1.0)
             styled = styled.astype(np.float32)
-    if not np.array_equal(styled, weights):
+    changed = np.any(styled != weights, axis=0)
+    if changed.any():
         facts = resolve_locks(articulatory_locks(styled, alignment, keys, tables, fps=fps),
                               n_frames=n_frames, fps=fps)
         if locks is not None and len(locks):
             facts = merge_locks(facts, locks)  # the editor wins where both pin a channel
-        styled = apply_locks(styled, facts, fps=fps)
+        # only where a style changed a channel: elsewhere the animator met the locks already,
+        # and pulling an already-locked curve again would bend its neighbourhood twice
+        mask = facts.mask & changed[None, :]
+        rows = mask.any(axis=1)
+        if rows.any():
+            styled = apply_locks(styled, Locks(facts.frames[rows], mask[rows], facts.values[rows]), fps=fps)
     pose = np.zeros((n_frames, 6), np.float32)
     for style, c in zip(styles, contexts):
         hook = getattr(style, "head_pose", None)
