@@ -4,8 +4,11 @@ Pure functions over numpy arrays (no torch, no rig).
 
 **LVE** (lip vertex error) and **FDD** (upper-face dynamics deviation) follow
 CodeTalker's evaluation script (``main/cal_metric.py`` in
-github.com/Doubiiu/CodeTalker, the reference implementation that FaceDiffuser,
-the face-benchmark project and later papers reuse):
+github.com/Doubiiu/CodeTalker; FaceDiffuser's
+``evaluation/compute_objective_metrics.py`` computes LVE the same way, and the
+face-benchmark project cites both as its references). Checked against copies
+of that code in derived repositories and torchmetrics'
+``upper_face_dynamics_deviation``:
 
 - LVE: for every frame, the *maximum over the lip vertices* of the *squared*
   L2 distance between predicted and true vertex, then the mean over all frames
