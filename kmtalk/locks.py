@@ -42,13 +42,13 @@ import numpy as np
 
 from phoneme.lexicon import VISEMES
 
+from completion.locks import apply_lock_arrays
+
 from .arkit import ARKIT_INDEX, ARKIT_NAMES
 from .errors import LockError
 
 __all__ = ["Locks", "resolve_locks", "merge_locks", "apply_locks", "read_locks_file", "locks_to_json"]
 
-_MAX_WINDOW_S = 0.5
-_MIN_WINDOW_FRAMES = 2
 
 
 @dataclass(frozen=True)
@@ -209,23 +209,6 @@ def merge_locks(base: Locks, override: Locks) -> Locks:
     return Locks(frames, mask, values)
 
 
-def _smoothstep(u: np.ndarray) -> np.ndarray:
-    u = np.clip(u, 0.0, 1.0)
-    return u * u * (3.0 - 2.0 * u)
-
-
-def _window(residual: float, natural: float, fps: float) -> int:
-    """Frames over which a lock's pull fades, so that neither the slope of the pull
-    (at most ``1.5 |r| / W``) nor the step into the locked frame
-    (``smoothstep(1 / W) (|r| + natural)``) exceeds the natural frame-to-frame change."""
-    w_max = max(int(round(_MAX_WINDOW_S * fps)), _MIN_WINDOW_FRAMES)
-    if natural <= 1e-6:
-        return w_max
-    r = abs(residual)
-    need = max(1.5 * r / natural, math.sqrt(3.0 * (r + natural) / natural))
-    return int(np.clip(math.ceil(need), _MIN_WINDOW_FRAMES, w_max))
-
-
 def apply_locks(weights: np.ndarray, locks: Locks, *, fps: float = 30.0) -> np.ndarray:
     """Return ``weights`` bent smoothly through every lock (exact at the locked frames).
 
@@ -238,7 +221,8 @@ def apply_locks(weights: np.ndarray, locks: Locks, *, fps: float = 30.0) -> np.n
     never reaches past the neighbouring locks of the same channel, so the
     pulls never sum above 1, every lock is met exactly, the curve arrives at
     a lock with zero slope, and between far-apart locks the original motion
-    is untouched.
+    is untouched. The array core is :func:`completion.locks.apply_lock_arrays`,
+    shared with the learned path.
 
     Parameters
     ----------
@@ -251,38 +235,7 @@ def apply_locks(weights: np.ndarray, locks: Locks, *, fps: float = 30.0) -> np.n
     -------
     ndarray, float32 [T, 52], in [0, 1], equal to the lock values at locked channels.
     """
-    base = np.asarray(weights, dtype=np.float64)
-    out = base.copy()
-    if len(locks) == 0:
-        return out.astype(np.float32)
-    n = out.shape[0]
-    steps = np.abs(np.diff(base, axis=0)).max(axis=1) if n > 1 else np.zeros(1)
-    reach = int(round(_MAX_WINDOW_S * fps))
-    for c in np.flatnonzero(locks.mask.any(axis=0)):
-        sel = locks.mask[:, c]
-        frames = locks.frames[sel]
-        values = locks.values[sel, c].astype(np.float64)
-        pull = np.zeros(n)
-        target = np.zeros(n)
-        for k, (f, v) in enumerate(zip(frames, values)):
-            f = int(f)
-            natural = float(steps[max(f - reach, 0):f + reach].max(initial=0.0))
-            width = _window(v - base[f, c], natural, fps)
-            left = min(width, f - int(frames[k - 1])) if k > 0 else width
-            right = min(width, int(frames[k + 1]) - f) if k + 1 < len(frames) else width
-            lo, hi = max(f - left, 0), min(f + right, n - 1)
-            t = np.arange(lo, hi + 1)
-            dist = np.where(t <= f, (f - t) / left, (t - f) / right)
-            w = 1.0 - _smoothstep(dist)
-            pull[lo:hi + 1] += w
-            target[lo:hi + 1] += w * v
-        out[:, c] = (1.0 - pull) * base[:, c] + target
-    np.clip(out, 0.0, 1.0, out=out)
-    result = out.astype(np.float32)
-    for k, f in enumerate(locks.frames):
-        cols = np.flatnonzero(locks.mask[k])
-        result[f, cols] = locks.values[k, cols]
-    return result
+    return apply_lock_arrays(weights, locks.frames, locks.mask, locks.values, fps=fps, bounds=(0.0, 1.0))
 
 
 def read_locks_file(path: str | Path) -> dict[str, Any]:
