@@ -164,6 +164,7 @@ def warp(
     pause_columns: np.ndarray | None = None,
     pause_cost: np.ndarray | None = None,
     diagonal_weight: float = 1.0,
+    hold_penalty: float = 0.0,
 ) -> np.ndarray:
     """Dynamic time warping: the cheapest monotone path from (0, 0) to the last frames of both.
 
@@ -185,6 +186,10 @@ def warp(
         Cost of each query frame in a pause (e.g. its distance to silence;
         needed with pause columns).
     diagonal_weight : float, default 1
+    hold_penalty : float, default 0
+        Extra cost of each vertical step on a template frame that is not a
+        pause column: a long silence then prefers a pause to stretching a
+        stop's closure.
 
     Returns
     -------
@@ -213,6 +218,7 @@ def warp(
             raise AlignmentError("pause columns need a pause cost for every query frame")
         sil = np.asarray(pause_cost, np.float64)
     t_sq = (t * t).sum(1)
+    hold = np.where(pauses, 0.0, float(hold_penalty))
     back = np.zeros((nq, nt), np.int8)  # 0 diagonal, 1 vertical, 2 horizontal
     prev = np.full(nt, np.inf)
     for i in range(nq):
@@ -226,7 +232,7 @@ def warp(
             entry[0] = cost[0]
         else:
             diag = np.concatenate([[np.inf], prev[:-1]]) + diagonal_weight * cost
-            vert = prev + cost
+            vert = prev + cost + hold
             kind = np.where(vert < diag, 1, 0).astype(np.int8)
             entry = np.minimum(diag, vert)
         # horizontal runs: D[j] = min_k<=j (entry[k] + sum_{m=k+1..j} horiz[m])

@@ -57,8 +57,10 @@ log = logging.getLogger(__name__)
 _BASE_RATE = 175  # espeak words per minute for the first template
 _MIN_RATE, _MAX_RATE = 80, 400
 _LEVEL_WEIGHT = 3.0
+_HOLD_PENALTY = 1.0  # see warp(): long silences become pauses, not stretched stop closures
 _MIN_PAUSE_S = 0.03  # shorter pauses are left inside the neighbouring phones
 _MIN_PHONE_S = 0.01
+_LONG_SILENCE_S = 0.15  # longer silence at a word's edge is a pause, not a closure or a fade
 _SQUEEZED_S = 0.025  # a word placed in less than this per phone is reported
 
 
@@ -116,6 +118,44 @@ def _pause_cost(q: np.ndarray, energy: np.ndarray, silent: np.ndarray) -> np.nda
     silence_vec = q[quiet[: len(q)]].mean(axis=0)
     cost = np.sqrt(((q - silence_vec[None, :]) ** 2).sum(1))
     return cost
+
+
+def _trim_pauses(phones: list[_TemplatePhone], starts: list[float], ends: list[float],
+                 energy: np.ndarray, threshold: float) -> None:
+    """Give silence at word edges back to the pauses (in place).
+
+    * A word that starts with a stop after a pause starts at the stop's burst:
+      after silence a closure cannot be told from the pause (the convention
+      of hand labelling and of espeak-ng's own events).
+    * Any word edge that the warp stretched over more than ``_LONG_SILENCE_S``
+      of silence (a pause the template did not have, taken for a closure or
+      a fading vowel) moves to where the sound starts or stops.
+    """
+    from ..espeak.ipa import espeak_manner
+
+    n_frames = len(energy)
+
+    def silent(i: int) -> bool:
+        return 0 <= i < n_frames and energy[i] < threshold
+
+    for k, p in enumerate(phones):
+        if k == 0 or phones[k - 1].token != p.token:  # word start
+            i = int(np.floor(starts[k] / HOP_S + 0.5))
+            j = i
+            limit = ends[k] - _MIN_PHONE_S
+            while silent(j) and (j + 1) * HOP_S <= limit:
+                j += 1
+            after_pause = k == 0 or starts[k] - ends[k - 1] >= _MIN_PAUSE_S
+            stop = espeak_manner(p.label) in ("stop", "affricate")
+            if (stop and after_pause) or (j - i) * HOP_S >= _LONG_SILENCE_S:
+                starts[k] = max(starts[k], min(j * HOP_S, limit))
+        if k + 1 == len(phones) or phones[k + 1].token != p.token:  # word end
+            i = int(np.floor(ends[k] / HOP_S + 0.5)) - 1
+            j = i
+            while silent(j) and (j - 1) * HOP_S >= starts[k] + _MIN_PHONE_S:
+                j -= 1
+            if (i - j) * HOP_S >= _LONG_SILENCE_S:
+                ends[k] = min(ends[k], (j + 1.5) * HOP_S)
 
 
 def _word_events(events: list) -> list[tuple[int, int]]:
@@ -328,6 +368,7 @@ class SynthesisDtwAligner(Aligner):
         if not phones:
             raise AlignmentError(f"espeak-ng spoke no phone of {text[:60]!r}")
         starts, ends = self._carry(syn, phones, q, pause_cost, noise_rel_db, duration)
+        _trim_pauses(phones, starts, ends, energy, _speech_threshold(energy))
         return self._assemble(list(zip(phones, starts, ends)), words, duration, text, language, rate, issues)
 
     def _carry(self, syn, phones: list[_TemplatePhone], q: np.ndarray, pause_cost: np.ndarray,
@@ -366,7 +407,7 @@ class SynthesisDtwAligner(Aligner):
         feats = np.zeros((col, t.shape[1]))
         feats[ext_index] = t
         path = warp(q, feats, pause_columns=pause_mask, pause_cost=pause_cost,
-                    diagonal_weight=self.diagonal_weight)
+                    diagonal_weight=self.diagonal_weight, hold_penalty=_HOLD_PENALTY)
         spans = column_spans(path, col, zero_width=pause_mask)
 
         def ext(seconds: float) -> float:

@@ -50,10 +50,10 @@ _FAILED = False
 _HEADER = struct.Struct("<Q")
 
 
-def _speak(text: str, voice: str, rate: int, sample_rate: int | None) -> Any:
+def _speak(text: str, voice: str, rate: int, sample_rate: int | None, pitch: int = 50) -> Any:
     from ..espeak import synthesize
 
-    return synthesize(text, voice=voice, rate=rate, sample_rate=sample_rate)
+    return synthesize(text, voice=voice, rate=rate, pitch=pitch, sample_rate=sample_rate)
 
 
 def _send(stream: BinaryIO, obj: Any) -> None:
@@ -132,7 +132,8 @@ def _stop() -> None:
             helper.kill()
 
 
-def synthesize_isolated(text: str, *, voice: str, rate: int, sample_rate: int | None = None) -> Any:
+def synthesize_isolated(text: str, *, voice: str, rate: int = 175, pitch: int = 50,
+                        sample_rate: int | None = None) -> Any:
     """:func:`phoneme.espeak.synthesize` in a fresh child process (see the module docstring).
 
     Returns
@@ -144,7 +145,7 @@ def synthesize_isolated(text: str, *, voice: str, rate: int, sample_rate: int | 
     The errors of :func:`phoneme.espeak.synthesize` (re-raised from the child).
     """
     global _FAILED
-    request = (text, voice, int(rate), sample_rate)
+    request = (text, voice, int(rate), sample_rate, int(pitch))
     reply = None
     if not _FAILED and hasattr(os, "fork"):
         with _LOCK:
