@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 _LOCK = threading.Lock()
 _HELPER: subprocess.Popen | None = None
+_HELPER_PID = 0  # the process that started _HELPER (a forked worker must start its own)
 _FAILED = False
 _HEADER = struct.Struct("<Q")
 
@@ -108,7 +109,9 @@ def _helper_main() -> None:  # pragma: no cover - runs in the helper interpreter
 
 
 def _helper() -> subprocess.Popen:
-    global _HELPER
+    global _HELPER, _HELPER_PID
+    if _HELPER is not None and _HELPER_PID != os.getpid():
+        _HELPER = None  # inherited through fork: its pipes belong to the parent
     if _HELPER is None or _HELPER.poll() is not None:
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         env = dict(os.environ)
@@ -117,6 +120,7 @@ def _helper() -> subprocess.Popen:
             [sys.executable, "-c", "from phoneme.aligners.template_synthesis import _helper_main; _helper_main()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
         )
+        _HELPER_PID = os.getpid()
         atexit.register(_stop)
     return _HELPER
 
@@ -124,7 +128,7 @@ def _helper() -> subprocess.Popen:
 def _stop() -> None:
     global _HELPER
     helper, _HELPER = _HELPER, None
-    if helper is not None and helper.poll() is None:
+    if helper is not None and _HELPER_PID == os.getpid() and helper.poll() is None:
         try:
             helper.stdin.close()
             helper.wait(timeout=5)
