@@ -24,7 +24,8 @@ from phoneme.loudness import frame_loudness
 from phoneme.types import Alignment
 
 from .animation import Animation
-from .errors import AlignmentError, KmtalkError, TranscriptError
+from .errors import AlignmentError, CheckpointError, KmtalkError, TranscriptError
+from .learned import animate_learned, load_model, shipped_checkpoint
 from .locks import Locks, read_locks_file, resolve_locks
 from .prior import animate_prior, load_prior_tables, n_frames_for
 from .styles import PriorParams, Style, parse_styles, stylize
@@ -34,10 +35,27 @@ __all__ = ["animate", "METHODS"]
 
 log = logging.getLogger(__name__)
 
-#: Animation methods ``animate`` knows. ``"prior"`` needs no trained weights.
-METHODS = ("prior",)
+#: Animation methods ``animate`` knows. ``"prior"`` needs no trained weights; ``"learned"`` runs
+#: KMTalk's networks from a checkpoint; ``"auto"`` is ``"learned"`` when a trained model ships
+#: (or ``checkpoint=`` is given) and ``"prior"`` otherwise.
+METHODS = ("auto", "prior", "learned")
 _SAMPLE_RATE = 16000
 _MAX_FPS = 240.0
+
+
+def _model(method: str, checkpoint: str | os.PathLike[str] | None):  # noqa: ANN202
+    """The trained model the method calls for (None: use the prior)."""
+    if method == "prior":
+        if checkpoint is not None:
+            raise KmtalkError("checkpoint= is for method='learned' or 'auto', not 'prior'")
+        return None
+    path = checkpoint if checkpoint is not None else shipped_checkpoint()
+    if path is None:
+        if method == "learned":
+            raise CheckpointError("method='learned' needs a trained model: none ships with this kmtalk "
+                                  "yet; pass checkpoint= (a 'kmtalk train' output) or use method='prior'")
+        return None
+    return load_model(path)
 
 
 def _styles(style: StyleSpec) -> list[Style]:
@@ -83,7 +101,8 @@ def animate(
     style: StyleSpec = None,
     locks: Mapping[Any, Any] | Locks | str | os.PathLike[str] | None = None,
     seed: int = 0,
-    method: str = "prior",
+    method: str = "auto",
+    checkpoint: str | os.PathLike[str] | None = None,
 ) -> Animation:
     """Animate a face from speech.
 
@@ -117,8 +136,15 @@ def animate(
     seed : int, default 0
         Seed for stochastic parts (styles such as ``head``; the prior itself is
         deterministic). Same inputs and seed give the same animation.
-    method : {"prior"}
-        Animation method.
+    method : {"auto", "prior", "learned"}
+        ``"prior"``: the linguistic prior (no trained weights). ``"learned"``:
+        the key-motion network and completion transformer of ``checkpoint``
+        (default: the model shipped in ``assets/models/kmtalk-arkit``).
+        ``"auto"`` (default): learned when a checkpoint is available, else prior.
+        Both paths keep bilabial closures and locks exact.
+    checkpoint : path, optional
+        A trained model folder (``model.safetensors`` + ``config.json``), e.g.
+        the output of ``kmtalk train``.
 
     Returns
     -------
@@ -133,6 +159,8 @@ def animate(
     """
     if method not in METHODS:
         raise KmtalkError(f"unknown method {method!r}; available: {', '.join(METHODS)}")
+    model = _model(method, checkpoint)
+    method = "prior" if model is None else "learned"
     if not (isinstance(fps, (int, float)) and math.isfinite(fps) and 0 < fps <= _MAX_FPS):
         raise KmtalkError(f"fps must be in (0, {_MAX_FPS:g}], got {fps!r}")
     styles = _styles(style)
@@ -177,6 +205,9 @@ def animate(
     loud = frame_loudness(samples, sr, fps, n_frames=n)
 
     def run(params: PriorParams) -> tuple[np.ndarray, list]:
+        if model is not None:
+            return animate_learned(model, samples, sr, al, fps, tables=tables, loudness_db=loud,
+                                   jaw=params.jaw, lip=params.lip, locks=editor, n_frames=n)
         return animate_prior(al, fps, lexicon=tables.lexicon, loudness_db=loud,
                              jaw=params.jaw, lip=params.lip, locks=editor, n_frames=n)
 

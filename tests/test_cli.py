@@ -75,7 +75,8 @@ def test_animate_with_locks_file(tmp_path):
     (["animate", TXT, "--text", "hi", "-o", "x.npz"], "audio"),
     (["animate", WAV, "--text", "hi", "-o", "x.xyz"], "xyz"),
     (["animate", WAV, "--text", "hi", "--locks", "nope.json", "-o", "x.npz"], "locks"),
-    (["animate", WAV, "--text", "hi", "--style", "jaw", "-o", "x.npz"], "--style"),
+    (["animate", WAV, "--text", "hi", "--style", "jaw", "-o", "x.npz"], "unknown style 'jaw'"),
+    (["animate", WAV, "--text", "hi", "--style", "jaw=big", "-o", "x.npz"], "--style"),
     (["align", WAV, "--text", "hi", "-o", "x.doc"], "TextGrid or .json"),
 ])
 def test_bad_input_one_line_and_exit_2(tmp_path, args, message):

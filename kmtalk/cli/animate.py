@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 from pathlib import Path
 
 from ..errors import KmtalkError
@@ -11,17 +12,25 @@ from .common import add_transcript_options, emit, read_transcript
 HELP = "animate a face from speech and write it (format from the -o extension)"
 
 
-def _style(text: str | None) -> dict[str, float] | None:
-    if not text:
+def _style(specs: list[str] | None) -> list[Any] | None:
+    """``--style`` values: JALI axes ``jaw=1.2,lip=0.8`` or style specs (``emotion:happy=0.5``, ``head``)."""
+    if not specs:
         return None
-    style: dict[str, float] = {}
-    for part in text.split(","):
-        name, _, value = part.partition("=")
-        try:
-            style[name.strip()] = float(value)
-        except ValueError:
-            raise KmtalkError(f"--style expects name=value pairs like 'jaw=1.2,lip=0.8', got {part!r}") from None
-    return style
+    out: list[Any] = []
+    for text in specs:
+        if ":" in text or "=" not in text:
+            out.append(text)  # a style spec, parsed (and validated) by kmtalk.styles
+            continue
+        axes: dict[str, float] = {}
+        for part in text.split(","):
+            name, _, value = part.partition("=")
+            try:
+                axes[name.strip()] = float(value)
+            except ValueError:
+                raise KmtalkError(f"--style expects 'jaw=1.2,lip=0.8' or a style spec like "
+                                  f"'emotion:happy=0.5', got {part!r}") from None
+        out.append(axes)
+    return out
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -41,7 +50,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--locks", type=Path, metavar="FILE",
                    help='editor locks as JSON, e.g. {"12": {"jawOpen": 0.4}, "1.5s": "PP"}')
     p.add_argument("--fps", type=float, default=30.0, help="frames per second (default: 30)")
-    p.add_argument("--style", metavar="AXES", help="JALI axes, e.g. 'jaw=1.2,lip=0.8' (default 1 each)")
+    p.add_argument("--style", metavar="SPEC", action="append",
+                   help="repeatable: JALI axes 'jaw=1.2,lip=0.8', or a style such as "
+                        "'articulation:lip=1.3', 'emotion:happy=0.5', 'head' (see docs/styles.md)")
+    p.add_argument("--method", choices=("auto", "prior", "learned"), default="auto",
+                   help="auto (default): the trained model when one is available, else the prior")
+    p.add_argument("--checkpoint", type=Path, metavar="DIR",
+                   help="a trained model folder (from 'kmtalk train') for the learned method")
     p.add_argument("--lexicon", type=Path, metavar="FILE", help="your own viseme lexicon (JSON)")
     p.add_argument("--aligner", default="auto", help="forced-aligner backend (default: auto)")
     p.add_argument("--language", default="en", help="language code (default: en)")
@@ -55,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
     anim = animate(
         args.audio, read_transcript(args), fps=args.fps, language=args.language, aligner=args.aligner,
         alignment=args.textgrid, lexicon=args.lexicon, style=_style(args.style), locks=args.locks,
+        method=args.method, checkpoint=args.checkpoint,
     )
     if args.output.suffix.lower() == ".mp4":
         from ..render import render
