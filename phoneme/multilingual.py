@@ -336,24 +336,6 @@ def lexicon_phones(
 # ----------------------------------------------------------------------------- words → phones
 
 
-def _flush_espeak_events() -> None:
-    """Deliver (and drop) the events espeak-ng queued while phonemizing.
-
-    Every ``espeak_TextToPhonemes`` call queues a sample-rate event that is
-    only delivered by the next synthesis; espeak's event list holds about 30,
-    so after a few dozen phonemizations the next :func:`phoneme.espeak.synthesize`
-    in this process would lose the events of its first word. An empty
-    synthesis delivers them without making a sound.
-    """
-    from .espeak import _library as _lib
-
-    lib = _lib.library()
-    with _lib.LOCK:
-        _lib.set_collector(None)
-        lib.lib.espeak_Synth(b"", 1, 0, _lib.POS_CHARACTER, 0, _lib.CHARS_UTF8, None, None)
-
-
-
 @dataclass(frozen=True)
 class WordPronunciation:
     """One word's pronunciation.
@@ -422,9 +404,7 @@ def pronounce(
     voice = espeak_voice(language)
     lex = load_lexicon(lexicon)
     out: list[WordPronunciation] = []
-    for n, word in enumerate(words):
-        if n % 10 == 0:
-            _flush_espeak_events()
+    for word in words:
         ipa = phonemize(word, voice, separator=_SEPARATOR)
         phones: list[tuple[str, int | None]] = []
         for chunk in re.split(rf"[{_SEPARATOR}\s]+", ipa):
@@ -433,7 +413,6 @@ def pronounce(
             raise PronunciationError(f"espeak-ng ({voice}) gives no pronunciation for the word {word!r}")
         out.append(WordPronunciation(word, tuple(p for p, _ in phones), tuple(s for _, s in phones),
                                      ipa.replace(_SEPARATOR, "")))
-    _flush_espeak_events()
     log.debug("pronounced %d %s words with espeak-ng", len(out), language)
     return out
 
