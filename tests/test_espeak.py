@@ -279,12 +279,3 @@ def test_bundled_example_matches_its_transcript() -> None:
         seg = x[int(w.start * sr):int(w.end * sr)]
         assert np.sqrt(np.mean(seg ** 2)) > 0.02, w.label
 
-
-def test_many_phonemizations_do_not_eat_the_next_synthesis():
-    """phonemize queues an espeak event per call; it must flush them, or the next synthesis loses its first word."""
-    from phoneme.espeak import phonemize, synthesize
-
-    for _ in range(60):
-        phonemize("hello there world")
-    words = [w[0] for w in synthesize("Bob fed five blue balloons").words]
-    assert words == ["Bob", "fed", "five", "blue", "balloons"]

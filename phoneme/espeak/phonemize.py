@@ -81,10 +81,11 @@ def _flush_events(lib: _lib._Library) -> None:
     """Deliver (and drop) the events espeak-ng queued while phonemizing.
 
     Every ``espeak_TextToPhonemes`` call queues a sample-rate event that only
-    the next synthesis delivers; espeak's event list holds about 30, so after a
-    few dozen phonemizations the next :func:`~phoneme.espeak.synthesize` would
-    lose the events of its first word. An empty synthesis delivers them
-    without making a sound. Call with :data:`_library.LOCK` held.
+    the next synthesis delivers. During the multilingual work a synthesis after
+    a few dozen phonemizations was seen to lose its first word's events; a
+    plain 60-call loop does not reproduce it, so this is a precaution: an empty
+    synthesis delivers the queued events without making a sound (about 0.1 ms).
+    Call with :data:`_library.LOCK` held.
     """
     _lib.set_collector(None)
     lib.lib.espeak_Synth(b"", 1, 0, _lib.POS_CHARACTER, 0, _lib.CHARS_UTF8, None, None)
