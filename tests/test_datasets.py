@@ -226,3 +226,22 @@ def dm_space():
     from completion.motion_space import ArkitSpace
 
     return ArkitSpace()
+
+
+def test_training_audio_augmentation(tmp_path):
+    generate_corpus(tmp_path, 1, seed=4, split_every=0)
+    u = SyntheticCorpus(tmp_path)[0]
+    base = {"style_names": ("jaw", "lip"), "style_defaults": (1.0, 1.0)}
+    vocab = KeyVocab.from_lexicon()
+    silent = EncodedItems([u], dm_space(), vocab, augment={"audio_dropout": 1.0}, **base)[0]
+    assert not silent["samples"].any() and silent["coords"].shape[0] == u.n_frames
+    torch.manual_seed(0)
+    louder = EncodedItems([u], dm_space(), vocab, augment={"gain_db": 6.0}, **base)[0]["samples"].numpy()
+    ratio = np.abs(louder).max() / np.abs(u.samples).max()
+    assert 0.5 <= ratio <= 2.0 and not np.allclose(ratio, 1.0)
+    noisy = EncodedItems([u], dm_space(), vocab, augment={"noise_snr_db": [10, 10]}, **base)[0]["samples"].numpy()
+    noise = noisy - u.samples
+    snr = 10 * np.log10(np.mean(u.samples ** 2) / np.mean(noise ** 2))
+    assert snr == pytest.approx(10.0, abs=0.5)
+    with pytest.raises(KmtalkError, match="augment"):
+        DataConfig(augment={"reverb": 1})

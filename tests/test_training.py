@@ -50,6 +50,8 @@ def test_cli_train_then_eval(corpus, tmp_path, capsys):
     assert raw[8:9] == b"{"                     # a safetensors header, not a pickle
     steps = [r["train/loss_step"] for r in read_metrics(run / "metrics.csv") if "train/loss_step" in r]
     assert len(steps) == 3 and all(math.isfinite(s) for s in steps)
+    val = [r for r in read_metrics(run / "metrics.csv") if "val/frame" in r]
+    assert len(val) == 3 and all(r["val/frame_nokeys"] > 0 and r["val/loss"] > 0 for r in val)
     model = load_checkpoint(run / "checkpoint")
     assert model.space.kind == "arkit" and model.config.fps == 30.0 and model.config.d_model == 16
     u = SyntheticCorpus(corpus, "test")[0]

@@ -59,6 +59,9 @@ class DataConfig:
         Training frames (evenly strided) the PCA is fitted on.
     limit_train, limit_val : int, optional
         Use only the first N utterances of a split (quick runs).
+    augment : dict, optional
+        Training-audio augmentation: ``{"gain_db": 6, "noise_snr_db": [10, 40],
+        "audio_dropout": 0.1}`` (see :class:`~completion.training.datamodule.EncodedItems`).
     """
 
     layout: str = "auto"
@@ -71,6 +74,14 @@ class DataConfig:
     pca_frames: int = 4000
     limit_train: int | None = None
     limit_val: int | None = None
+    augment: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.augment is not None:
+            unknown = sorted(set(self.augment) - {"gain_db", "noise_snr_db", "audio_dropout"})
+            if unknown:
+                raise KmtalkError(f"data.augment has unknown key(s) {unknown}; "
+                                  "known: gain_db, noise_snr_db, audio_dropout")
 
 
 @dataclass

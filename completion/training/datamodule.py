@@ -70,11 +70,18 @@ class EncodedItems(Dataset):
     max_seconds : float, optional
         Crop longer utterances to this length: a random window when ``random_crop``, else the start.
     random_crop : bool, default False
+    augment : dict, optional
+        Audio augmentation (training only): ``gain_db`` (uniform ±), ``noise_snr_db``
+        (``[lo, hi]``: white noise at a uniform SNR against the utterance's RMS,
+        or None) and ``audio_dropout`` (probability of replacing the audio by
+        silence, so the models must work from the keys alone). Draws use torch's
+        global generator (seeded by the run).
     """
 
     def __init__(self, source: Sequence[Utterance], space: MotionSpace, vocab: KeyVocab, *,
                  style_names: Sequence[str], style_defaults: Sequence[float],
-                 max_seconds: float | None = None, random_crop: bool = False) -> None:
+                 max_seconds: float | None = None, random_crop: bool = False,
+                 augment: dict[str, Any] | None = None) -> None:
         self.source = source
         self.space = space
         self.vocab = vocab
@@ -82,6 +89,7 @@ class EncodedItems(Dataset):
         self.style_defaults = np.asarray(style_defaults, np.float32)
         self.max_seconds = max_seconds
         self.random_crop = random_crop
+        self.augment = dict(augment or {})
         self._cache: dict[int, dict[str, Any]] = {}
 
     def __len__(self) -> int:
@@ -120,9 +128,27 @@ class EncodedItems(Dataset):
                 a = round(start / fps * SAMPLE_RATE)
                 samples = samples[a:a + round(length / fps * SAMPLE_RATE)]
                 keys = _shift_keys(keys, start, coords.shape[0], fps)
-        return {"name": item["name"], "samples": torch.from_numpy(np.ascontiguousarray(samples)),
+        x = torch.from_numpy(np.ascontiguousarray(samples))
+        if self.augment:
+            x = _augment(x, **self.augment)
+        return {"name": item["name"], "samples": x,
                 "coords": torch.from_numpy(np.ascontiguousarray(coords)), "keys": keys,
                 "style": torch.from_numpy(item["style"]), "fps": fps}
+
+
+def _augment(x: torch.Tensor, *, gain_db: float = 0.0, noise_snr_db: Sequence[float] | None = None,
+             audio_dropout: float = 0.0) -> torch.Tensor:
+    """Random gain, white noise at a random SNR, or silence (see :class:`EncodedItems`)."""
+    if audio_dropout > 0 and float(torch.rand(())) < audio_dropout:
+        return torch.zeros_like(x)
+    if gain_db:
+        x = x * 10.0 ** (float(torch.empty(()).uniform_(-gain_db, gain_db)) / 20.0)
+    if noise_snr_db is not None:
+        lo, hi = noise_snr_db
+        snr = float(torch.empty(()).uniform_(lo, hi))
+        rms = float(x.pow(2).mean().sqrt())
+        x = x + torch.randn_like(x) * (rms / 10.0 ** (snr / 20.0))
+    return x.clamp(-1.0, 1.0)
 
 
 def _no_keys() -> KeyFeatures:
@@ -247,7 +273,7 @@ class KMTalkDataModule(pl.LightningDataModule):
         assert self.space is not None
         return EncodedItems(ds, self.space, self.vocab, style_names=self.style_names,
                             style_defaults=self.style_defaults, max_seconds=self.config.max_seconds,
-                            random_crop=train)
+                            random_crop=train, augment=self.config.augment if train else None)
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is not None:

@@ -5,12 +5,14 @@ network's MSE at the key frames, masked infilling (a random subset of keys
 enters the completion transformer, with true or predicted values, plus random
 editor-style locks) with the MSE over every frame, and the velocity MSE.
 
-Validation logs two numbers per batch:
+Validation logs per batch:
 
 - ``val/loss`` — the same objective with a fixed random generator per batch
   (comparable across epochs);
 - ``val/frame`` — the frame MSE under inference conditions: every key, with
-  the key network's predicted values, no locks (what ``predict`` does).
+  the key network's predicted values, no locks (what ``predict`` does);
+- ``val/frame_nokeys`` — the same with no key known: how much the completion
+  transformer relies on the keys (close to ``val/frame`` means it ignores them).
 
 Examples
 --------
@@ -72,9 +74,11 @@ class LitKMTalk(pl.LightningModule):
         gen = torch.Generator().manual_seed(10_000 + batch_idx)
         out = self._losses(batch, generator=gen)
         inf = self._losses(batch, min_keep=1.0, max_keep=1.0, teacher_prob=0.0, lock_prob=0.0)
+        nokeys = self._losses(batch, min_keep=0.0, max_keep=0.0, teacher_prob=0.0, lock_prob=0.0)
         self.log("val/loss", out["loss"], on_epoch=True, batch_size=b)
         self.log("val/key", out["key"], on_epoch=True, batch_size=b)
         self.log("val/frame", inf["frame"], on_epoch=True, batch_size=b, prog_bar=True)
+        self.log("val/frame_nokeys", nokeys["frame"], on_epoch=True, batch_size=b)
 
     def configure_optimizers(self) -> Any:
         cfg = self.optim_cfg

@@ -143,7 +143,8 @@ def plot_training_curve(metrics_csv: str | os.PathLike[str], out_png: str | os.P
     series = [("train/loss_step", "train loss (step)", {"alpha": 0.35, "lw": 0.8}),
               ("train/loss_epoch", "train loss (epoch mean)", {"lw": 1.6, "marker": "o", "ms": 3}),
               ("val/loss", "val loss (training objective)", {"lw": 1.6, "marker": "s", "ms": 3}),
-              ("val/frame", "val frame MSE (inference)", {"lw": 1.6, "marker": "^", "ms": 3})]
+              ("val/frame", "val frame MSE (inference)", {"lw": 1.6, "marker": "^", "ms": 3}),
+              ("val/frame_nokeys", "val frame MSE (no keys known)", {"lw": 1.0, "ls": "--", "marker": "v", "ms": 3})]
     for key, label, style in series:
         pts = [(r["step"], r[key]) for r in rows if key in r and "step" in r]
         if pts:
