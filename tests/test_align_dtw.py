@@ -149,13 +149,3 @@ def test_features():
     rumble = 0.5 + 0.5 * np.sin(2 * np.pi * 20 * np.arange(sr) / sr)
     assert frame_energy_db(rumble, sr)[5:-5].max() < -35  # the raw level is -3 dB
     assert frame_energy_db(x, sr)[5:-5].min() > -30
-
-
-@pytest.mark.parametrize("name", ["phoneme.aligners.dtw", "phoneme.aligners.synthesis_dtw",
-                                  "phoneme.aligners.template_synthesis"])
-def test_docstring_examples(name):
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0 and result.attempted > 0

@@ -6,8 +6,6 @@ anim_samples.py); every file is written to disk and read back.
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import io
 import json
 import zipfile
@@ -375,24 +373,3 @@ def test_vertices_with_head_pose(anim):
         atol=1e-6,
     )
     assert np.abs(posed - local).max() > 1e-3
-
-
-def test_docstring_examples_of_my_modules():
-    for name in (
-        "kmtalk.animation",
-        "kmtalk.headpose",
-        "kmtalk.exporters",
-        "kmtalk.exporters.livelink",
-        "kmtalk.exporters.jsonfile",
-        "kmtalk.exporters.textgrid",
-        "kmtalk.exporters.meshseq",
-        "kmtalk.exporters.npz",
-        "kmtalk.atomic",
-        "kmtalk.exporters._visemes",
-    ):
-        module = importlib.import_module(name)
-        result = doctest.testmod(
-            module, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
-        )
-        assert result.failed == 0, name
-        assert result.attempted > 0, name

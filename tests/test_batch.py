@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import base64
 import csv
-import doctest
-import importlib
 import json
 import subprocess
 import zlib
@@ -177,10 +175,3 @@ def test_png_encoder_round_trip():
     assert (raw[:, 0] == 0).all() and np.array_equal(raw[:, 1:].reshape(4, 5, 3), img)
     with pytest.raises(ValueError):
         encode_png(np.zeros((4, 5), np.uint8))
-
-
-@pytest.mark.parametrize("name", ["kmtalk.batch", "kmtalk.batch.manifest", "kmtalk.batch.state",
-                                  "kmtalk.batch.report", "kmtalk.batch.png"])
-def test_docstring_examples(name):
-    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0 and result.attempted > 0

@@ -178,12 +178,3 @@ def test_align_routes_other_languages_to_synthesis_dtw(hola):
               pronunciations={"hola": "HH OW1 L AH0"})
     with pytest.raises(TranscriptError, match="without a transcript needs English"):
         kmtalk.animate((hola.samples, hola.sample_rate), language="es")
-
-
-def test_docstring_examples():
-    import doctest
-
-    import phoneme.multilingual
-
-    result = doctest.testmod(phoneme.multilingual, optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0 and result.attempted > 0

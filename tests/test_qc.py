@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import json
 import subprocess
 
@@ -10,7 +9,6 @@ import numpy as np
 import pytest
 
 import kmtalk
-from kmtalk import qc as qc_module
 from kmtalk.animation import Animation
 from kmtalk.qc import (
     BT1359_ACCEPTABILITY_MS,
@@ -113,8 +111,3 @@ def test_av_offset_on_synthetic_signal():
         ap = np.interp(np.arange(100) / fps - lag, t, env)
         off, r = av_offset(ap, fps, audio, sr)
         assert off == pytest.approx(lag * 1000, abs=12) and r > 0.7
-
-
-def test_docstring_examples():
-    result = doctest.testmod(qc_module, optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0 and result.attempted > 0

@@ -7,8 +7,6 @@ and animated with the prior.
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import json
 import subprocess
 
@@ -180,9 +178,3 @@ def test_cli_retime(source, takes, capsys):
     summary = json.loads(capsys.readouterr().out)
     assert len(summary["placed"]) == 4 and summary["unplaced"] == []
     assert "av_offset_ms" in summary["qc"] and out.is_file()
-
-
-@pytest.mark.parametrize("name", ["kmtalk.correspond", "kmtalk.retime"])
-def test_docstring_examples(name):
-    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0 and result.attempted > 0

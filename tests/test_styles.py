@@ -343,15 +343,3 @@ def test_reference_needs_a_second_of_motion():
     short = kmtalk.Animation(fps=30, weights=np.zeros((15, 52), np.float32))
     with pytest.raises(kmtalk.errors.AnimationError, match="at least 1 s"):
         style_embedding(short)
-
-
-@pytest.mark.parametrize("name", ["kmtalk.styles", "kmtalk.styles.base", "kmtalk.styles.registry",
-                                  "kmtalk.styles.articulation", "kmtalk.styles.emotion",
-                                  "kmtalk.styles.head", "kmtalk.styles.reference",
-                                  "kmtalk.styles.pipeline"])
-def test_docstring_examples(name):
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0 and result.attempted > 0
