@@ -22,7 +22,7 @@ from typing import Any, Iterable
 
 from .errors import AlignmentError
 
-__all__ = ["SILENCE", "Interval", "Alignment", "is_silence"]
+__all__ = ["SILENCE", "Interval", "Alignment", "is_silence", "fill_silence"]
 
 #: Label of a silence (pause) interval in both the word and the phone tier.
 SILENCE = "sil"
@@ -39,6 +39,28 @@ def is_silence(label: str) -> bool:
     (True, False)
     """
     return label.strip() in _SILENCE_LABELS
+
+
+def fill_silence(items: "Iterable[Interval]", duration: float) -> "list[Interval]":
+    """A contiguous tier over ``[0, duration]``: gaps between (time-ordered) items become silence.
+
+    Items are kept as they are (no merging), so indices into the result stay predictable.
+
+    Examples
+    --------
+    >>> [(i.label, i.start, i.end) for i in fill_silence([Interval("a", 0.1, 0.2)], 0.3)]
+    [('sil', 0.0, 0.1), ('a', 0.1, 0.2), ('sil', 0.2, 0.3)]
+    """
+    out: list[Interval] = []
+    t = 0.0
+    for it in items:
+        if it.start > t + 1e-9:
+            out.append(Interval(SILENCE, t, it.start))
+        out.append(it)
+        t = max(t, it.end)
+    if duration > t + 1e-9:
+        out.append(Interval(SILENCE, t, duration))
+    return out
 
 
 @dataclass(frozen=True)

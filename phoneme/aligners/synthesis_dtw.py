@@ -46,7 +46,7 @@ import numpy as np
 
 from ..errors import AlignmentError, BackendUnavailableError, PronunciationError
 from ..lexicon import Lexicon, base_phone, load_lexicon, normalize_phone
-from ..types import SILENCE, Alignment, Interval
+from ..types import Alignment, Interval, fill_silence
 from .base import Aligner, Pronunciations
 from .dtw import HOP_S, column_spans, frame_energy_db, mfcc, warp
 
@@ -470,25 +470,11 @@ class SynthesisDtwAligner(Aligner):
                               "phones: the audio may not contain it")
             token_word[tok] = len(word_items)
             word_items.append(Interval(words[tok], s, e))
-        filled_words = _fill(word_items, duration)
+        filled_words = fill_silence(word_items, duration)
         spoken = [k for k, w in enumerate(filled_words) if not w.is_silence]
         phone_items = [Interval(p.label, float(starts[k]), float(ends[k]), stress=p.stress,
                                 word=spoken[token_word[p.token]]) for k, (p, _, _) in enumerate(timed)]
         log.debug("synthesis_dtw: %d words, %d phones, template at %d wpm", len(word_items),
                   len(phone_items), rate)
-        return Alignment(words=filled_words, phones=_fill(phone_items, duration), duration=duration,
+        return Alignment(words=filled_words, phones=fill_silence(phone_items, duration), duration=duration,
                          transcript=text, aligner=self.name, language=language, issues=issues)
-
-
-def _fill(items: list[Interval], duration: float) -> list[Interval]:
-    """Contiguous tier over [0, duration]: gaps become silence."""
-    out: list[Interval] = []
-    t = 0.0
-    for it in items:
-        if it.start > t + 1e-9:
-            out.append(Interval(SILENCE, t, it.start))
-        out.append(it)
-        t = max(t, it.end)
-    if duration > t + 1e-9:
-        out.append(Interval(SILENCE, t, duration))
-    return out

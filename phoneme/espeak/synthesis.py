@@ -78,7 +78,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import BackendUnavailableError, TranscriptError
-from ..types import SILENCE, Alignment, Interval
+from ..types import Alignment, Interval, fill_silence
 from . import _library as _lib
 from .ipa import espeak_manner, espeak_to_ipa, strip_stress
 from .voices import select_voice
@@ -204,7 +204,7 @@ class Synthesis:
         if phone_set not in ("ipa", "espeak"):
             raise ValueError(f"phone_set must be 'ipa' or 'espeak', got {phone_set!r}")
         duration = self.duration
-        words = _fill_gaps([Interval(w.label.lower(), w.start, w.end) for w in self.words], duration)
+        words = fill_silence([Interval(w.label.lower(), w.start, w.end) for w in self.words], duration)
         spoken_index = [i for i, w in enumerate(words) if not w.is_silence]
         phones: list[Interval] = []
         for (label, start, end), widx in zip(self.phonemes, self.phoneme_word):
@@ -214,22 +214,9 @@ class Synthesis:
             for k, part in enumerate(parts):
                 phones.append(Interval(part, start + k * step, start + (k + 1) * step, word=word))
         return Alignment(
-            words=words, phones=_fill_gaps(phones, duration), duration=duration,
+            words=words, phones=fill_silence(phones, duration), duration=duration,
             transcript=self.text, aligner="espeak-ng", language=self.voice.split("-")[0],
         )
-
-
-def _fill_gaps(items: list[Interval], duration: float) -> list[Interval]:
-    out: list[Interval] = []
-    t = 0.0
-    for it in items:
-        if it.start > t + 1e-9:
-            out.append(Interval(SILENCE, t, it.start))
-        out.append(it)
-        t = max(t, it.end)
-    if duration > t + 1e-9:
-        out.append(Interval(SILENCE, t, duration))
-    return out
 
 
 @dataclass
