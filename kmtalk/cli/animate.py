@@ -7,7 +7,7 @@ from typing import Any
 from pathlib import Path
 
 from ..errors import KmtalkError
-from .common import add_transcript_options, emit, read_transcript
+from .common import add_transcript_options, emit, read_transcript, write_animation
 
 HELP = "animate a face from speech and write it (format from the -o extension)"
 
@@ -72,14 +72,7 @@ def run(args: argparse.Namespace) -> int:
         alignment=args.textgrid, lexicon=args.lexicon, style=_style(args.style), locks=args.locks,
         method=args.method, checkpoint=args.checkpoint,
     )
-    if args.output.suffix.lower() == ".mp4":
-        from ..render import render
-
-        render(anim, args.output, progress=True)
-        written = [args.output]
-    else:
-        out = anim.export(args.output)
-        written = out if isinstance(out, list) else [out]
+    written = write_animation(anim, args.output)
     summary = {
         "output": [str(p) for p in written],
         "frames": anim.n_frames, "fps": anim.fps, "duration": anim.duration,

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import TranscriptError
 
-__all__ = ["add_transcript_options", "read_transcript", "emit"]
+__all__ = ["add_transcript_options", "read_transcript", "emit", "write_animation"]
 
 
 def add_transcript_options(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
@@ -44,3 +44,15 @@ def emit(args: argparse.Namespace, result: dict[str, Any], text: str) -> None:
         sys.stdout.write("\n")
     else:
         print(text)
+
+
+def write_animation(anim: Any, path: Path) -> list[Path]:
+    """Write ``anim`` to ``path``: ``.mp4`` renders a preview (with a progress bar), anything
+    else goes through :meth:`~kmtalk.animation.Animation.export`. Returns the files written."""
+    if path.suffix.lower() == ".mp4":
+        from ..render import render
+
+        render(anim, path, progress=True)
+        return [path]
+    out = anim.export(path)
+    return list(out) if isinstance(out, list) else [out]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_transcript_options, emit, read_transcript
+from .common import add_transcript_options, emit, read_transcript, write_animation
 
 HELP = "re-time an animation (.npz) to a new recording of its line, keeping its locks and hand edits"
 
@@ -46,14 +46,7 @@ def run(args: argparse.Namespace) -> int:
         options["locks"] = args.locks
     anim = retime(args.source, args.audio, read_transcript(args), language=args.language, fps=args.fps,
                   detect_edits=not args.no_detect_edits, **options)
-    if args.output.suffix.lower() == ".mp4":
-        from ..render import render
-
-        render(anim, args.output, progress=True)
-        written = [args.output]
-    else:
-        out = anim.export(args.output)
-        written = out if isinstance(out, list) else [out]
+    written = write_animation(anim, args.output)
     info = anim.meta["retime"]
     summary = {"output": [str(p) for p in written], "frames": anim.n_frames, "fps": anim.fps,
                "duration": anim.duration, "placed": info["placed"], "unplaced": info["unplaced"],
