@@ -2,9 +2,11 @@
 
 One token per output frame. A token carries
 
-- the frame's *known* values (predicted keys and editor locks), zero where
-  unknown, and the per-channel mask of which channels are known (so a
-  partial lock pins only some channels),
+- the *key track*: per channel, the linear interpolation between the known
+  frames on either side (predicted keys and editor locks; held flat before
+  the first and after the last), the per-channel mask of which channels are
+  known at this frame (so a partial lock pins only some channels), and how
+  close the nearest known frame is (:func:`key_track`),
 - the audio features at the frame's time (linear interpolation of the 100 Hz
   features), and the style embedding.
 
@@ -14,7 +16,11 @@ audio features, a depthwise temporal convolution and a feed-forward layer
 adds ``-(a_h * max(dt, 0) + b_h * max(-dt, 0))`` to its attention logits,
 ``dt`` the signed time difference in seconds between the two tokens (ALiBi
 with learnable, direction-dependent slopes), so the model works at any length
-and any fps. The output head predicts every frame in motion-space coordinates.
+and any fps. The output head predicts a *residual* that is added to the key
+track: with every key known the network only has to shape the motion between
+keys (coarticulation, audio-driven variation), and a key always moves the
+output near it. Without the residual form the network learned to predict from
+the training audio alone and ignored the keys (``docs/training.md``).
 
 Training is masked infilling: the data side hides random subsets of keys
 (:func:`random_key_mask`, :func:`random_channel_mask`) and asks for every
@@ -45,6 +51,7 @@ from .features import FEATURE_RATE
 __all__ = [
     "CompletionTransformer",
     "interpolate_frames",
+    "key_track",
     "random_channel_mask",
     "random_key_mask",
     "scatter_known",
@@ -70,6 +77,59 @@ def interpolate_frames(feats: torch.Tensor, times: torch.Tensor, rate: float = F
         return feats[:, lo] * (1 - frac) + feats[:, hi] * frac
     gather = lambda idx: torch.gather(feats, 1, idx[..., None].expand(-1, -1, feats.shape[-1]))
     return gather(lo) * (1 - frac) + gather(hi) * frac
+
+
+def key_track(known_values: torch.Tensor, known_mask: torch.Tensor, fps: float, *, tau: float = 0.1
+              ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel linear interpolation between known frames, and closeness to the nearest one.
+
+    Parameters
+    ----------
+    known_values : Tensor [B, T, D]
+    known_mask : BoolTensor [B, T, D]
+    fps : float
+        Frame rate (closeness is measured in seconds).
+    tau : float, default 0.1
+        Closeness is ``exp(-distance_s / tau)``: 1 at a known frame, ~0.37 at ``tau`` seconds.
+
+    Returns
+    -------
+    track : Tensor [B, T, D]
+        Interpolated between the known frames on either side of each frame,
+        held flat before the first and after the last; 0 in a channel with none.
+    closeness : Tensor [B, T, D]
+        0 in a channel with no known frame.
+
+    Examples
+    --------
+    >>> import torch
+    >>> v = torch.zeros(1, 5, 1); v[0, 1, 0], v[0, 3, 0] = 1.0, 3.0
+    >>> m = torch.zeros(1, 5, 1, dtype=torch.bool); m[0, [1, 3], 0] = True
+    >>> track, near = key_track(v, m, fps=10.0)
+    >>> track.flatten().tolist()
+    [1.0, 1.0, 2.0, 3.0, 3.0]
+    >>> round(float(near[0, 2, 0]), 3)
+    0.368
+    """
+    b, t, d = known_values.shape
+    dev = known_values.device
+    idx = torch.arange(t, device=dev)[None, :, None].expand(b, t, d)
+    prev = torch.where(known_mask, idx, torch.full_like(idx, -1)).cummax(dim=1).values
+    nxt = torch.where(known_mask, idx, torch.full_like(idx, t)).flip(1).cummin(dim=1).values.flip(1)
+    has_prev, has_next = prev >= 0, nxt < t
+    v = known_values.masked_fill(~known_mask, 0.0)
+    v_prev = torch.gather(v, 1, prev.clamp(min=0))
+    v_next = torch.gather(v, 1, nxt.clamp(max=t - 1))
+    span = (nxt - prev).clamp(min=1).to(v.dtype)
+    frac = ((idx - prev).to(v.dtype) / span).clamp(0, 1)
+    both = has_prev & has_next
+    track = torch.where(both, v_prev + (v_next - v_prev) * frac,
+                        torch.where(has_prev, v_prev, torch.where(has_next, v_next, torch.zeros_like(v))))
+    big = torch.full_like(idx, 10 * t)
+    dist = torch.minimum(torch.where(has_prev, idx - prev, big), torch.where(has_next, nxt - idx, big))
+    closeness = torch.exp(-dist.to(v.dtype) / (float(fps) * tau))
+    closeness = closeness.masked_fill(~(has_prev | has_next), 0.0)
+    return track, closeness
 
 
 class _TimeBias(nn.Module):
@@ -158,6 +218,7 @@ class CompletionTransformer(nn.Module):
         self.motion_dim = motion_dim
         self.in_value = nn.Linear(motion_dim, d_model)
         self.in_mask = nn.Linear(motion_dim, d_model)
+        self.in_near = nn.Linear(motion_dim, d_model)
         self.in_audio = nn.Linear(audio_dim, d_model)
         self.in_style = nn.Linear(style_dim, d_model)
         self.self_time = _TimeBias(n_heads, 1.0, 30.0)
@@ -166,6 +227,8 @@ class CompletionTransformer(nn.Module):
                                     for _ in range(n_layers))
         self.out_norm = nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, motion_dim)
+        nn.init.zeros_(self.head.weight)  # start as the key track itself
+        nn.init.zeros_(self.head.bias)
 
     def forward(
         self,
@@ -205,6 +268,7 @@ class CompletionTransformer(nn.Module):
         Returns
         -------
         Tensor [B, T, D]
+            The key track (:func:`key_track`) plus the predicted residual.
         """
         b, t, d = known_values.shape
         if known_mask.shape != known_values.shape:
@@ -219,7 +283,10 @@ class CompletionTransformer(nn.Module):
             times = (float(start_time) + rel)[None]  # [1, T]
         atimes = torch.arange(audio_feats.shape[1], device=dev, dtype=torch.float32) / float(audio_rate)
         m = known_mask.to(audio_feats.dtype)
-        x = self.in_value(known_values.to(audio_feats.dtype) * m) + self.in_mask(m)
+        if frame_mask is not None:
+            m = m * frame_mask[..., None].to(m.dtype)
+        track, near = key_track(known_values.to(audio_feats.dtype), m.bool(), fps)
+        x = self.in_value(track) + self.in_mask(m) + self.in_near(near)
         x = x + self.in_audio(interpolate_frames(audio_feats, times if times.shape[0] > 1 else times[0],
                                                  audio_rate))
         if style is not None:
@@ -234,7 +301,7 @@ class CompletionTransformer(nn.Module):
         keep = keep[..., None].to(x.dtype)
         for block in self.blocks:
             x = block(x, audio_feats, self_bias, cross_bias, keep)
-        return self.head(self.out_norm(x)).to(dtype)
+        return (track + self.head(self.out_norm(x))).to(dtype)
 
 
 def scatter_known(values: torch.Tensor, frames: torch.Tensor, mask: torch.Tensor, n_frames: int

@@ -12,6 +12,7 @@ from completion.motion_space import ArkitSpace, VertexPCASpace, motion_space_fro
 from completion.transformer import (
     CompletionTransformer,
     interpolate_frames,
+    key_track,
     random_channel_mask,
     random_key_mask,
     scatter_known,
@@ -125,11 +126,17 @@ def test_collate_pads_keys_and_the_network_ignores_padding():
 # ----------------------------------------------------------------------------- transformer
 
 
-def _net(**kw):
+def _net(zero_head: bool = False, **kw):
+    """A small transformer; its residual head is randomised (as after training) unless ``zero_head``,
+    so that tests of attention, padding and timing see more than the key track."""
     torch.manual_seed(0)
     base = dict(motion_dim=6, audio_dim=8, style_dim=4, d_model=16, n_layers=2, n_heads=2, dropout=0.0)
     base.update(kw)
-    return CompletionTransformer(**base).eval()
+    net = CompletionTransformer(**base).eval()
+    if not zero_head:
+        torch.nn.init.normal_(net.head.weight, std=0.2)
+        torch.nn.init.normal_(net.head.bias, std=0.2)
+    return net
 
 
 def test_transformer_shapes_any_length_and_fps():
@@ -186,6 +193,35 @@ def test_relative_time_only_shifting_audio_and_start_time_together_changes_nothi
     assert torch.equal(late, per_item)
     # identical up to the audio before 0.5 s, which the early-frame cross-attention can still see a bit
     assert torch.allclose(late[:, 10:], cut[:, 10:], atol=0.05)
+
+
+def test_key_track_per_channel_hold_and_empty_channels():
+    """Channel 0: keys at 2 and 6 (interpolated between, held outside); 1: none; 2: one key (held)."""
+    vals = torch.zeros(1, 8, 3)
+    mask = torch.zeros(1, 8, 3, dtype=torch.bool)
+    vals[0, 2, 0], vals[0, 6, 0], vals[0, 4, 2] = 0.2, 1.0, 0.7
+    vals[0, :, 1] = 5.0  # unknown values never leak in
+    mask[0, [2, 6], 0] = True
+    mask[0, 4, 2] = True
+    track, near = key_track(vals, mask, fps=30.0)
+    assert torch.allclose(track[0, :, 0], torch.tensor([.2, .2, .2, .4, .6, .8, 1., 1.]))
+    assert torch.equal(track[0, :, 1], torch.zeros(8)) and torch.equal(near[0, :, 1], torch.zeros(8))
+    assert torch.allclose(track[0, :, 2], torch.full((8,), 0.7))
+    assert near[0, 2, 0] == 1 and near[0, 4, 2] == 1
+    assert near[0, 4, 0] < near[0, 3, 0] < 1  # two frames from a key is farther than one
+
+
+def test_an_untrained_transformer_is_its_key_track():
+    """The residual head starts at zero: before training the output is the key track, so every known
+    channel is met exactly and every frame in between is interpolated — keys matter from the start."""
+    net = _net(zero_head=True)
+    vals = torch.rand(1, 30, 6)
+    mask = torch.rand(1, 30, 6) < 0.2
+    with torch.no_grad():
+        out = net(torch.randn(1, 101, 8), vals, mask, fps=30)
+    track, _ = key_track(vals, mask, fps=30)
+    assert torch.allclose(out, track)
+    assert torch.allclose(out[mask], vals[mask])
 
 
 def test_interpolate_frames_per_batch_times():
