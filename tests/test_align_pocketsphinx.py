@@ -25,6 +25,7 @@ from phoneme.errors import AlignmentError, BackendUnavailableError, TranscriptEr
 from phoneme.g2p import default_pronouncer
 from phoneme.phones import ENGLISH_IPA, IPA_VOWELS, arpabet_to_ipa
 from phoneme.types import SILENCE
+from phoneme.text import normalize_text
 
 LIBRIVOX = ["0870", "0880", "0890", "0920", "0930"]
 
@@ -275,3 +276,23 @@ def test_pocketsphinx_prints_nothing(speech_dir: Path, capfd):
     align(speech_dir / "praatio" / "mary.wav", "mary rolled the barrel")
     out, err = capfd.readouterr()
     assert out == "" and err == ""
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is required (Debian package)")
+def test_a_voice_the_beams_prune_is_aligned_with_widened_beams(aligner):
+    """Regression: espeak-ng's en-gb-x-rp voice at 175 wpm fits the acoustic model so poorly that
+    the usual beams prune every path through the plain grammar; the skip grammar then placed
+    "please" and gave the 8 other words zero duration. The widened retry aligns them all."""
+    from phoneme.espeak import synthesize
+
+    text = "Please pass me the velvet pillow from the sofa."
+    syn = synthesize(text, voice="en-gb-x-rp", rate=175, sample_rate=16000).padded(0.5, 0.3)
+    a = aligner.align(syn.samples, 16000, normalize_text(text))
+    spoken = a.spoken_words()
+    assert [w.label for w in spoken] == ["please", "pass", "me", "the", "velvet", "pillow", "from", "the", "sofa"]
+    assert all(w.end > w.start for w in spoken)
+    assert not any("skipped" in issue for issue in a.issues)
+    gold = {w.label.lower(): (w.start, w.end) for w in syn.words}
+    for name in ("please", "pass", "pillow", "sofa"):
+        w = next(w for w in spoken if w.label == name)
+        assert gold[name][0] - 0.1 < (w.start + w.end) / 2 < gold[name][1] + 0.1, (name, w, gold[name])

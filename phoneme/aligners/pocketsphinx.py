@@ -12,7 +12,10 @@ How it works (details in ``docs/aligners.md``):
    can hold), a second grammar adds a penalised *skip* arc past each word, and
    a third also lets the transcript end early; skipped words are reported.
    Beams are wide (``beam=1e-100``, ``pbeam=1e-100``, ``wbeam=1e-80``);
-   narrower beams fail on long lines.
+   narrower beams fail on long lines. When even these prune every path through
+   the plain grammar and the skip grammar then places some words but drops most
+   of them (some voices fit the acoustic model that poorly), the plain grammar
+   is tried once more with every beam ``WIDEN`` (1e-100) times wider.
 3. **Phone pass.** pocketsphinx's state-level second pass
    (``Decoder.set_alignment``) places phones inside the word boundaries.
 4. **Long audio** is aligned in windows (default 30 s) cut in pauses found by
@@ -62,6 +65,9 @@ log = logging.getLogger(__name__)
 
 FRAME_RATE = 100  # pocketsphinx frames per second
 HOP = 160  # samples per frame at 16 kHz
+#: Factor on every beam for the retry when the plain word grammar finds no path
+#: and the skip grammar places some words but drops most of them.
+WIDEN = 1e-100
 #: alignment-entry scores are log base 1.0001 shifted right by 10 bits
 _NATS_PER_UNIT = math.log(1.0001) * 1024
 _ID = re.compile(r"^w(\d+)(?:\((\d+)\))?$")
@@ -271,14 +277,16 @@ class PocketsphinxAligner(Aligner):
         return self._assemble(chunks, lexicon, samples, duration, str(language))
 
     # ------------------------------------------------------------ decoder
-    def _decoder(self, lexicon: _Lexicon) -> pocketsphinx.Decoder:
+    def _decoder(self, lexicon: _Lexicon, *, widen: bool = False) -> pocketsphinx.Decoder:
+        """A decoder for ``lexicon``; ``widen`` multiplies every beam by ``WIDEN`` (a retry)."""
+        w = WIDEN if widen else 1.0
         cfg: dict[str, Any] = {
             "lm": None,
             "loglevel": "FATAL",
             "logfn": os.devnull,
-            "beam": self.beam,
-            "pbeam": self.pbeam,
-            "wbeam": self.wbeam,
+            "beam": self.beam * w,
+            "pbeam": self.pbeam * w,
+            "wbeam": self.wbeam * w,
             # bestpath can end on a 1-frame </s> that the phone pass cannot align
             "bestpath": False,
             "samprate": self.sample_rate,
@@ -419,10 +427,23 @@ class PocketsphinxAligner(Aligner):
             skipped = [(first + j, 0) for j in range(len(ids))]
             return _Chunk(offset, n_frames, [_Entry(None, 0, n_frames)], skipped)
         # 1. every word in order; 2. if no path fits, words may be skipped; 3. the
-        #    transcript may also stop early (words at the end that the audio lacks)
-        found = (self._word_pass(decoder, pcm, ids)
+        #    transcript may also stop early (words at the end that the audio lacks).
+        # A skip path that places some words and then drops most of the others is
+        # more likely beam pruning than a transcript that much longer than its audio
+        # (some voices fit the acoustic model so poorly that the usual beams prune
+        # every complete path): then the plain grammar is tried once more with far
+        # wider beams, and wins if it fits. (Noise places no word: all stay skipped.)
+        plain = self._word_pass(decoder, pcm, ids)
+        found = (plain
                  or self._word_pass(decoder, pcm, ids, skips=True)
                  or self._word_pass(decoder, pcm, ids, skips=True, open_end=True, rest_skipped=True))
+        placed = 0 if found is None else sum(sp.word is not None for sp in found[0])
+        if plain is None and placed and 2 * len(found[1]) > len(ids):
+            wide = self._decoder(lexicon, widen=True)
+            retry = self._word_pass(wide, pcm, ids)
+            if retry is not None:
+                log.debug("words %d..%d aligned with widened beams", first, last)
+                decoder, found = wide, retry
         if found is None:
             raise AlignmentError(
                 "pocketsphinx found no alignment of the transcript at all; the audio may not be speech"
