@@ -6,8 +6,13 @@ sample_rate) -> [B, T_audio, out_dim]`` with ``T_audio = N // hop + 1``
 
 - :class:`ConvMelEncoder` (default) — log-mel (80 bands) and a small stack of
   1-D convolutions, trained with the model. Its receptive field is local
-  (±``layers * (kernel // 2)`` frames), so encoding a long file once and
-  slicing it equals encoding the slices (away from the ends).
+  (±``layers * (kernel // 2)`` frames), so with ``norm="fixed"`` encoding a
+  long file once and slicing it equals encoding the slices (away from the
+  ends). ``norm="utterance"`` normalises each mel band by its mean and spread
+  over the utterance (cepstral mean and variance normalisation), which
+  removes the recording channel's fixed spectral colouring and most of the
+  level difference (not all: quiet bins sit on the log floor): a model
+  trained on synthetic speech then meets real recordings on a more equal footing.
 - :class:`PretrainedSpeechEncoder` — a wav2vec 2.0 / HuBERT / WavLM model
   loaded with ``transformers`` **from a local folder only**
   (``local_files_only=True``; nothing is ever downloaded). Its 50 Hz
@@ -63,7 +68,9 @@ class AudioEncoder(nn.Module):
         """Frames the encoder returns for ``n_samples`` at ``sample_rate``."""
         return frames_for(n_samples, hop_for(sample_rate))
 
-    def forward(self, samples: torch.Tensor, sample_rate: int) -> torch.Tensor:  # pragma: no cover
+    def forward(self, samples: torch.Tensor, sample_rate: int,
+                lengths: torch.Tensor | None = None) -> torch.Tensor:  # pragma: no cover
+        """``lengths [B]``: real samples per row (the rest is padding), when the encoder needs them."""
         raise NotImplementedError
 
 
@@ -73,6 +80,19 @@ def _check_samples(samples: torch.Tensor) -> torch.Tensor:
     if samples.ndim != 2 or samples.shape[-1] == 0:
         raise AudioError(f"an audio encoder needs samples shaped [B, N] with N > 0, got {tuple(samples.shape)}")
     return samples
+
+
+def _normalize_bands(mel: torch.Tensor, n_real: torch.Tensor | None, floor: float = 0.5) -> torch.Tensor:
+    """Each band of ``mel [B, T, M]`` minus its mean over the real frames, over its standard deviation."""
+    b, t, _ = mel.shape
+    if n_real is None:
+        w = mel.new_ones(b, t, 1)
+    else:
+        w = (torch.arange(t, device=mel.device)[None] < n_real[:, None]).to(mel.dtype)[..., None]
+    count = w.sum(dim=1, keepdim=True).clamp(min=1)
+    mean = (mel * w).sum(dim=1, keepdim=True) / count
+    var = (((mel - mean) ** 2) * w).sum(dim=1, keepdim=True) / count
+    return (mel - mean) / var.sqrt().clamp(min=floor)
 
 
 class ConvMelEncoder(AudioEncoder):
@@ -88,13 +108,19 @@ class ConvMelEncoder(AudioEncoder):
         Residual convolution blocks after the input projection.
     kernel : int, default 5
         Temporal kernel (odd); receptive field ±``layers * (kernel // 2) + kernel // 2`` frames.
+    norm : {"fixed", "utterance"}, default "fixed"
+        Log-mel input scaling: a fixed shift and scale, or each band's mean and
+        standard deviation over the utterance's real frames (floor 0.5 nats).
     """
 
     def __init__(self, n_mels: int = 80, channels: int = 128, out_dim: int = 128, layers: int = 3,
-                 kernel: int = 5) -> None:
+                 kernel: int = 5, norm: str = "fixed") -> None:
         super().__init__()
         if kernel % 2 == 0:
             raise ValueError("kernel must be odd")
+        if norm not in ("fixed", "utterance"):
+            raise ValueError(f"norm must be 'fixed' or 'utterance', got {norm!r}")
+        self.norm = norm
         self.n_mels = n_mels
         self.out_dim = out_dim
         self.inp = nn.Conv1d(n_mels, channels, kernel, padding=kernel // 2)
@@ -103,11 +129,16 @@ class ConvMelEncoder(AudioEncoder):
         self.norms = nn.ModuleList(nn.LayerNorm(channels) for _ in range(layers))
         self.out = nn.Linear(channels, out_dim)
 
-    def forward(self, samples: torch.Tensor, sample_rate: int) -> torch.Tensor:
+    def forward(self, samples: torch.Tensor, sample_rate: int, lengths: torch.Tensor | None = None) -> torch.Tensor:
         x = _check_samples(samples)
         hop = hop_for(sample_rate)
         mel = log_mel(x, sample_rate, n_mels=self.n_mels, hop_length=hop, n_fft=int(round(0.025 * sample_rate)))
-        h = ((mel - (-_MEL_SHIFT)) / _MEL_SCALE).to(self.inp.weight.dtype).transpose(1, 2)  # [B, M, T]
+        if self.norm == "utterance":
+            mel = _normalize_bands(mel, None if lengths is None else
+                                   torch.as_tensor([frames_for(int(n), hop) for n in lengths], device=mel.device))
+        else:
+            mel = (mel + _MEL_SHIFT) / _MEL_SCALE
+        h = mel.to(self.inp.weight.dtype).transpose(1, 2)  # [B, M, T]
         h = F.gelu(self.inp(h))
         for conv, norm in zip(self.blocks, self.norms):
             h = h + F.gelu(norm(conv(h).transpose(1, 2)).transpose(1, 2))
@@ -199,7 +230,7 @@ class PretrainedSpeechEncoder(AudioEncoder):
         log.info("loaded pretrained speech encoder %s from %s", backbone.config.model_type, folder)
         return cls(backbone, path=str(folder), layer=layer, trainable=trainable)
 
-    def forward(self, samples: torch.Tensor, sample_rate: int) -> torch.Tensor:
+    def forward(self, samples: torch.Tensor, sample_rate: int, lengths: torch.Tensor | None = None) -> torch.Tensor:
         x = _check_samples(samples).to(torch.float32)
         if int(sample_rate) != self.sample_rate:
             raise AudioError(f"the pretrained speech encoder needs 16000 Hz audio, got {sample_rate} Hz; "

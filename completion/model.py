@@ -72,6 +72,9 @@ class KMTalkConfig:
         Rate audio is resampled to before encoding.
     encoder : str, default "conv_mel"
         ``"conv_mel"`` or ``"pretrained"`` (then ``encoder_path`` is a local folder).
+    mel_norm : str, default "fixed"
+        The conv-mel encoder's input scaling: ``"fixed"`` or ``"utterance"`` (per-band
+        mean and variance over each utterance; see :class:`~completion.encoders.ConvMelEncoder`).
     style_names, style_defaults : tuple
         Named style axes (continuous) and their neutral values.
     window_s, overlap_s : float
@@ -89,6 +92,7 @@ class KMTalkConfig:
     encoder_channels: int = 128
     encoder_layers: int = 3
     encoder_kernel: int = 5
+    mel_norm: str = "fixed"
     audio_dim: int = 128
     # style
     style_names: tuple[str, ...] = ("jaw", "lip")
@@ -236,7 +240,7 @@ class KMTalkModel(nn.Module):
                 encoder = PretrainedSpeechEncoder.from_local_path(config.encoder_path, layer=config.encoder_layer)
             else:
                 encoder = ConvMelEncoder(config.n_mels, config.encoder_channels, config.audio_dim,
-                                         config.encoder_layers, config.encoder_kernel)
+                                         config.encoder_layers, config.encoder_kernel, norm=config.mel_norm)
         if encoder.out_dim != config.audio_dim:
             raise ValueError(f"the encoder gives {encoder.out_dim} features, config.audio_dim is {config.audio_dim}")
         self.encoder = encoder
@@ -261,9 +265,10 @@ class KMTalkModel(nn.Module):
         """Number of parameters (optionally only those with ``requires_grad``)."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
 
-    def encode_audio(self, samples: torch.Tensor, sample_rate: int) -> torch.Tensor:
-        """``samples [B, N]`` → audio features ``[B, T_audio, audio_dim]`` at 100 Hz."""
-        return self.encoder(samples, sample_rate)
+    def encode_audio(self, samples: torch.Tensor, sample_rate: int,
+                     lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """``samples [B, N]`` (``lengths [B]`` real samples, default all) → features ``[B, T_audio, audio_dim]`` at 100 Hz."""
+        return self.encoder(samples, sample_rate, lengths)
 
     def style_embedding(self, style: torch.Tensor | None, batch: int) -> torch.Tensor:
         """Style values ``[B, n_style]`` (None: neutral) → embedding ``[B, style_dim]``."""
@@ -326,7 +331,7 @@ class KMTalkModel(nn.Module):
         key_pred : Tensor [B, K, D]
         """
         b = samples.shape[0]
-        audio = self.encode_audio(samples, sample_rate)
+        audio = self.encode_audio(samples, sample_rate, audio_lengths)
         n_audio, audio_mask = self._audio_mask(audio, sample_rate, audio_lengths)
         s = self.style_embedding(style, b)
         key_pred = self.keynet(keys, audio, s, n_audio)
@@ -395,7 +400,7 @@ class KMTalkModel(nn.Module):
         lock_frames = (torch.rand(b, t, generator=generator) < lock_prob).to(dev) & fm
         lock_mask = random_channel_mask(lock_frames, d, partial_prob=partial_prob, generator=generator).to(dev)
 
-        audio = self.encode_audio(samples, sample_rate)
+        audio = self.encode_audio(samples, sample_rate, audio_lengths)
         n_audio, audio_mask = self._audio_mask(audio, sample_rate, audio_lengths)
         s = self.style_embedding(style, b)
         key_pred = self.keynet(keys, audio, s, n_audio)

@@ -37,6 +37,34 @@ def test_conv_encoder_is_local_slices_equal_the_whole():
     assert torch.allclose(whole[0, 50 + reach:150 - reach], part[0, reach:100 - reach], atol=1e-4)
 
 
+def test_utterance_norm_uses_the_real_frames_only(speech_dir):
+    """norm='utterance' (per-band mean/variance over the real frames): each band of the encoder's
+    input has mean 0 and spread 1 over the utterance, and zero padding after it (given its length)
+    changes nothing but the frames whose convolutions reach into the padding."""
+    from completion.encoders import _normalize_bands
+    from completion.features import log_mel
+    from phoneme.audio import load_audio
+
+    y, _ = load_audio(sorted((speech_dir / "librivox").glob("*.wav"))[0], sample_rate=16000)
+    x = torch.from_numpy(y[:48000])[None]
+    mel = log_mel(x)
+    z = _normalize_bands(mel, None)
+    varied = mel.std(dim=1, unbiased=False)[0] > 0.5  # bands that vary more than the floor on the spread
+    assert z.mean(dim=1).abs().max() < 1e-4 and varied.sum() > 40
+    assert (z.std(dim=1, unbiased=False)[0, varied] - 1).abs().max() < 1e-3
+    torch.manual_seed(0)
+    enc = ConvMelEncoder(out_dim=16, channels=16, layers=3, kernel=5, norm="utterance").eval()
+    with torch.no_grad():
+        alone = enc(x, 16000)
+        padded = enc(torch.cat([x, torch.zeros(1, 16000)], 1), 16000, lengths=torch.tensor([48000]))
+        unaware = enc(torch.cat([x, torch.zeros(1, 16000)], 1), 16000)
+    n = alone.shape[1] - 10
+    assert torch.allclose(padded[:, :n], alone[:, :n], atol=0.01)  # (the STFT edge frame differs a little)
+    assert not torch.allclose(unaware[:, :n], alone[:, :n], atol=0.1)  # the padding would shift the statistics
+    with pytest.raises(ValueError, match="norm"):
+        ConvMelEncoder(norm="global")
+
+
 @pytest.fixture(scope="module")
 def tiny_wav2vec2(tmp_path_factory):
     """A real wav2vec 2.0 model with tiny random weights, saved with save_pretrained to a local folder."""
