@@ -64,3 +64,24 @@ def test_wheel_ships_packages_and_assets(tmp_path):
                      "kmtalk/data/NOTICE", "kmtalk/data/lexicons/en.json", "kmtalk/py.typed"):
         assert required in names, required
     assert not any(n.startswith(("tests/", "assets/")) for n in names)
+
+
+def test_the_prior_path_never_loads_torch():
+    """``import kmtalk`` and an animation on the prior path stay free of torch (≈0.7 s and ~180 MB
+    of imports): ``completion``'s names load lazily, and only the learned path imports them."""
+    import subprocess
+    import sys
+
+    code = ("import sys, kmtalk\n"
+            "assert 'torch' not in sys.modules, 'import kmtalk loaded torch'\n"
+            "from phoneme.assets import asset_path\n"
+            "a = kmtalk.animate(asset_path('examples', 'hello.wav'), asset_path('examples', 'hello.txt').read_text(),"
+            " method='prior')\n"
+            "assert a.meta['method'] == 'prior'\n"
+            "assert 'torch' not in sys.modules, 'the prior path loaded torch'\n"
+            "import completion\n"
+            "assert 'torch' not in sys.modules\n"
+            "completion.KMTalkConfig\n"
+            "assert 'torch' in sys.modules\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
