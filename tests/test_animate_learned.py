@@ -64,3 +64,19 @@ def test_method_selection_errors(libri, checkpoint, tmp_path):
     (broken / "model.safetensors").write_bytes(b"not a safetensors file")
     with pytest.raises(CheckpointError):
         kmtalk.animate(wav, text, checkpoint=broken)
+
+
+def test_reference_style_reaches_the_learned_model(libri, checkpoint, tmp_path):
+    """The ``reference`` style previews the line with the animator in use — here the model — and
+    sets the model's jaw/lip style axes from the measured ranges (docs/styles.md has the figures
+    for a trained model; this untrained one checks the wiring, not the matching)."""
+    wav, text = libri
+    neutral = kmtalk.animate(wav, text, method="learned", checkpoint=checkpoint)
+    lively = kmtalk.animate(wav, text, method="prior", style={"jaw": 1.5, "lip": 1.5})
+    ref = lively.save(tmp_path / "lively.npz")
+    styled = kmtalk.animate(wav, text, method="learned", checkpoint=checkpoint, style=f"reference:path={ref}")
+    assert styled.meta["method"] == "learned" and styled.meta["styles"] == [f"reference:path={ref}"]
+    assert styled.meta["style"] != {"jaw": 1.0, "lip": 1.0}
+    assert not np.array_equal(styled.weights, neutral.weights)
+    closures = [k.frame for k in styled.keys if k.kind == "bilabial_closure"]
+    assert np.all(lip_gap_mm(styled.weights[closures], kmtalk.default_rig()) < 1.0)

@@ -16,10 +16,12 @@ How it is used:
   match the reference's (one correction step, then a second if still more
   than 5 % off: clipping and closures make the ranges not quite
   proportional to the axes).
-* **A learned animator** receives the embedding itself in
-  ``PriorParams.embedding`` (:func:`kmtalk.styles.stylize` passes the
-  parameters to whatever animates) and is expected to condition on
-  :meth:`StyleEmbedding.vector`; the prior ignores that field.
+* **The learned model** is conditioned on the same JALI axes, and the same
+  range matching reaches it: the preview is made by whatever animates the
+  line (``docs/styles.md`` has the measured ranges). The embedding itself
+  also travels in ``PriorParams.embedding`` (:func:`kmtalk.styles.stylize`
+  passes the parameters to whatever animates) for an animator trained to
+  condition on :meth:`StyleEmbedding.vector`; none does yet.
 
 Examples
 --------
