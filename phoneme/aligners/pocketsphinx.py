@@ -13,9 +13,9 @@ How it works (details in ``docs/aligners.md``):
    a third also lets the transcript end early; skipped words are reported.
    Beams are wide (``beam=1e-100``, ``pbeam=1e-100``, ``wbeam=1e-80``);
    narrower beams fail on long lines. When even these prune every path through
-   the plain grammar and the skip grammar then places some words but drops most
-   of them (some voices fit the acoustic model that poorly), the plain grammar
-   is tried once more with every beam ``WIDEN`` (1e-100) times wider.
+   the plain grammar (some voices fit the acoustic model that poorly) and the
+   skip grammar places some words but skips others, the plain grammar is tried
+   once more with every beam ``WIDEN`` (1e-100) times wider, and wins if it fits.
 3. **Phone pass.** pocketsphinx's state-level second pass
    (``Decoder.set_alignment``) places phones inside the word boundaries.
 4. **Long audio** is aligned in windows (default 30 s) cut in pauses found by
@@ -66,7 +66,7 @@ log = logging.getLogger(__name__)
 FRAME_RATE = 100  # pocketsphinx frames per second
 HOP = 160  # samples per frame at 16 kHz
 #: Factor on every beam for the retry when the plain word grammar finds no path
-#: and the skip grammar places some words but drops most of them.
+#: and the skip grammar places some words but skips others.
 WIDEN = 1e-100
 #: alignment-entry scores are log base 1.0001 shifted right by 10 bits
 _NATS_PER_UNIT = math.log(1.0001) * 1024
@@ -428,17 +428,19 @@ class PocketsphinxAligner(Aligner):
             return _Chunk(offset, n_frames, [_Entry(None, 0, n_frames)], skipped)
         # 1. every word in order; 2. if no path fits, words may be skipped; 3. the
         #    transcript may also stop early (words at the end that the audio lacks).
-        # A skip path that places some words and then drops most of the others is
-        # more likely beam pruning than a transcript that much longer than its audio
-        # (some voices fit the acoustic model so poorly that the usual beams prune
-        # every complete path): then the plain grammar is tried once more with far
-        # wider beams, and wins if it fits. (Noise places no word: all stay skipped.)
+        # When the plain grammar found no path, the cause may be beam pruning rather
+        # than words the audio lacks (some voices fit the acoustic model so poorly
+        # that the usual beams prune every complete path; the skip grammar then drops
+        # words that were spoken). So if the skip path placed some words and skipped
+        # others, the plain grammar is tried once more with far wider beams and wins
+        # if it fits; words the audio really lacks are then squeezed, which the
+        # confidence pass reports. (Noise places no word: all stay skipped.)
         plain = self._word_pass(decoder, pcm, ids)
         found = (plain
                  or self._word_pass(decoder, pcm, ids, skips=True)
                  or self._word_pass(decoder, pcm, ids, skips=True, open_end=True, rest_skipped=True))
         placed = 0 if found is None else sum(sp.word is not None for sp in found[0])
-        if plain is None and placed and 2 * len(found[1]) > len(ids):
+        if plain is None and placed and found[1]:
             wide = self._decoder(lexicon, widen=True)
             retry = self._word_pass(wide, pcm, ids)
             if retry is not None:
