@@ -282,11 +282,9 @@ class CompletionTransformer(nn.Module):
         else:
             times = (float(start_time) + rel)[None]  # [1, T]
         atimes = torch.arange(audio_feats.shape[1], device=dev, dtype=torch.float32) / float(audio_rate)
-        m = known_mask.to(audio_feats.dtype)
-        if frame_mask is not None:
-            m = m * frame_mask[..., None].to(m.dtype)
-        track, near = key_track(known_values.to(audio_feats.dtype), m.bool(), fps)
-        x = self.in_value(track) + self.in_mask(m) + self.in_near(near)
+        known = known_mask if frame_mask is None else known_mask & frame_mask[..., None]
+        track, near = key_track(known_values.to(audio_feats.dtype), known, fps)
+        x = self.in_value(track) + self.in_mask(known.to(track.dtype)) + self.in_near(near)
         x = x + self.in_audio(interpolate_frames(audio_feats, times if times.shape[0] > 1 else times[0],
                                                  audio_rate))
         if style is not None:

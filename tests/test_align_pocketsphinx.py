@@ -24,8 +24,8 @@ from phoneme.aligners import PocketsphinxAligner
 from phoneme.errors import AlignmentError, BackendUnavailableError, TranscriptError
 from phoneme.g2p import default_pronouncer
 from phoneme.phones import ENGLISH_IPA, IPA_VOWELS, arpabet_to_ipa
-from phoneme.types import SILENCE
 from phoneme.text import normalize_text
+from phoneme.types import SILENCE
 
 LIBRIVOX = ["0870", "0880", "0890", "0920", "0930"]
 

@@ -439,8 +439,7 @@ class PocketsphinxAligner(Aligner):
         found = (plain
                  or self._word_pass(decoder, pcm, ids, skips=True)
                  or self._word_pass(decoder, pcm, ids, skips=True, open_end=True, rest_skipped=True))
-        placed = 0 if found is None else sum(sp.word is not None for sp in found[0])
-        if plain is None and placed and found[1]:
+        if plain is None and found is not None and found[1] and any(sp.word is not None for sp in found[0]):
             wide = self._decoder(lexicon, widen=True)
             retry = self._word_pass(wide, pcm, ids)
             if retry is not None:
