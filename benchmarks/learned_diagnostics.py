@@ -1,0 +1,94 @@
+"""Why does the learned model score below the prior on real video? Variants of its input, scored.
+
+On every clip of ../shared/data/video-dev (forced alignment of the approximate ASR
+transcript, as ``kmtalk eval`` does) the lip-sync score of
+``../shared/data/README.md`` (Pearson r of the rig's inner-lip aperture against the
+tracked aperture) for:
+
+* ``prior`` — :func:`kmtalk.prior.animate_prior`;
+* ``learned`` — the model with the prior's articulatory locks (closures, lip-teeth
+  contact), i.e. what ``kmtalk.animate(method="learned")`` does;
+* ``noaudio`` — the same with the audio replaced by −80 dBFS white noise (how much the
+  model reads from real speech);
+* ``priorkeys`` — the model with the prior's own values locked at every key frame (only
+  the in-between frames are learned);
+* ``mix`` — the average of ``learned`` and ``prior``;
+
+and, between the model's and the prior's apertures, their correlation ``r_lp`` and their
+standard deviations ``std_l`` / ``std_p`` (how much each moves).
+
+Run::
+
+    python benchmarks/learned_diagnostics.py RUN/checkpoint     # ≈ 20 s
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+VIDEO = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "video-dev"
+FPS = 30.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoint", type=Path)
+    parser.add_argument("--data", type=Path, default=VIDEO)
+    args = parser.parse_args(argv)
+
+    from completion.checkpoint import load_checkpoint
+    from kmtalk.cli.eval import _video_clips
+    from kmtalk.locks import resolve_locks
+    from kmtalk.metrics import lip_aperture, pearson, resample_to
+    from kmtalk.prior import animate_prior, articulatory_locks, load_prior_tables, n_frames_for
+    from kmtalk.rig import default_rig
+    from phoneme import align
+    from phoneme.audio import load_audio
+    from phoneme.keys import select_keys
+    from phoneme.loudness import frame_loudness
+
+    model = load_checkpoint(args.checkpoint).eval()
+    rig, tables = default_rig(), load_prior_tables()
+    rows = {}
+    for name, text in _video_clips(args.data):
+        samples, sr = load_audio(args.data / f"{name}.wav", sample_rate=16000)
+        al = align((samples, sr), text)
+        n = n_frames_for(samples.size / sr, FPS)
+        loud = frame_loudness(samples, sr, FPS, n_frames=n)
+        keys = select_keys(al, FPS, loudness=loud)
+        with np.load(args.data / f"{name}.landmarks.npz", allow_pickle=False) as z:
+            aperture, vfps = np.asarray(z["aperture"], np.float64), float(z["fps"])
+        times = np.arange(len(aperture)) / vfps
+
+        def score(w: np.ndarray, times: np.ndarray = times, aperture: np.ndarray = aperture) -> float:
+            return pearson(resample_to(lip_aperture(w, rig), FPS, times), aperture)
+
+        def learned(x: np.ndarray, al=al, keys=keys, n=n, sr=sr) -> np.ndarray:
+            first = model.predict(x, sr, al, keys, fps=FPS, n_frames=n)
+            facts = resolve_locks(articulatory_locks(first, al, keys, tables, fps=FPS), n_frames=n, fps=FPS)
+            return model.predict(x, sr, al, keys, fps=FPS, n_frames=n, locks=facts)
+
+        prior, _ = animate_prior(al, FPS, lexicon=tables.lexicon, loudness_db=loud, n_frames=n)
+        lw = learned(samples)
+        noise = np.random.default_rng(0).normal(0, 1e-4, samples.size).astype(np.float32)
+        kf = np.unique([k.frame for k in keys if 0 <= k.frame < n])
+        pk = model.predict(samples, sr, al, keys, fps=FPS, n_frames=n,
+                           locks=(kf, np.ones((kf.size, 52), bool), prior[kf]))
+        apl, app = lip_aperture(lw, rig), lip_aperture(prior, rig)
+        rows[name] = {"prior": score(prior), "learned": score(lw), "noaudio": score(learned(noise)),
+                      "priorkeys": score(pk), "mix": score(0.5 * (lw + prior)),
+                      "r_lp": pearson(apl, app), "std_l": float(apl.std()), "std_p": float(app.std())}
+        print(f"{name[:34]:34s} " + " ".join(f"{k}={v:.3f}" for k, v in rows[name].items()), flush=True)
+    cols = next(iter(rows.values()))
+    print(f"{'MEAN':34s} " + " ".join(f"{k}={np.mean([r[k] for r in rows.values()]):.3f}" for k in cols))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
