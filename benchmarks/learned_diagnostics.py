@@ -43,11 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from completion.checkpoint import load_checkpoint
-    from kmtalk.cli.eval import _video_clips
     from kmtalk.locks import resolve_locks
     from kmtalk.metrics import lip_aperture, pearson, resample_to
     from kmtalk.prior import animate_prior, articulatory_locks, load_prior_tables, n_frames_for
     from kmtalk.rig import default_rig
+    from kmtalk.videos import video_clips
     from phoneme import align
     from phoneme.audio import load_audio
     from phoneme.keys import select_keys
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     model = load_checkpoint(args.checkpoint).eval()
     rig, tables = default_rig(), load_prior_tables()
     rows = {}
-    for name, text in _video_clips(args.data):
+    for name, text in video_clips(args.data):
         samples, sr = load_audio(args.data / f"{name}.wav", sample_rate=16000)
         al = align((samples, sr), text)
         n = n_frames_for(samples.size / sr, FPS)

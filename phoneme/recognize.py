@@ -57,14 +57,18 @@ class Recognition:
 _LOCK = threading.Lock()
 
 
+#: Search settings (measured in docs/benchmarks.md, "Transcript-free speed"): ``fwdflat=False``
+#: skips the second flat-lexicon pass (0.28 → 0.18 s per audio second, same share of words
+#: recognised); ``maxhmmpf`` caps the active HMMs per frame (pocketsphinx's default is 30000).
+DECODER_OPTIONS: dict[str, object] = {"fwdflat": False, "maxhmmpf": 5000}
+
+
 @lru_cache(maxsize=1)
 def _decoder():  # noqa: ANN202 - pocketsphinx.Decoder
-    """One decoder per process (building it costs ~0.27 s). ``fwdflat=False`` skips the second
-    flat-lexicon pass: 0.18 instead of 0.28 s per audio second with the same share of words
-    recognised on our 30 s benchmark (0.77 vs 0.78, docs/benchmarks.md)."""
+    """One decoder per process (building it costs ~0.27 s)."""
     from pocketsphinx import Decoder
 
-    return Decoder(samprate=_SAMPLE_RATE, loglevel="FATAL", fwdflat=False)
+    return Decoder(samprate=_SAMPLE_RATE, loglevel="FATAL", **DECODER_OPTIONS)
 
 
 def _clean(word: str) -> str | None:
@@ -96,6 +100,7 @@ def recognize(audio: AudioSource) -> Recognition:
     pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
     with _LOCK:
         decoder = _decoder()
+        decoder.reinit_feat()  # reset the running cepstral mean: the result must not depend on earlier calls
         decoder.start_utt()
         decoder.process_raw(pcm, full_utt=True)
         decoder.end_utt()

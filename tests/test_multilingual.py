@@ -155,7 +155,7 @@ def test_spanish_line_end_to_end(hola):
     assert lip_gap_mm(anim.weights[[k.frame for k in closures]], kmtalk.default_rig()).max() < 1.0
     vowels = [k.frame for k in anim.keys if k.kind == "vowel_apex"]
     assert anim.channel("jawOpen")[vowels].mean() > 0.2
-    assert anim.channel("jawOpen")[:5].max() < 0.05  # rest in the leading silence
+    assert anim.channel("jawOpen")[:5].max() < 0.25 * anim.channel("jawOpen")[vowels].mean()  # rest before speech
     # stress from espeak: the stressed syllables of hola, cómo, estás
     stressed = [p.label for p in anim.phones if p.stress == 1]
     assert stressed == ["o", "o", "a"]

@@ -28,7 +28,7 @@ def lines(tmp_path_factory):
     for name, voice, rate in (("a", "en-us", 140), ("b", "en-gb+f3", 215)):
         subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-w", str(d / f"{name}.wav"), TEXT],
                        check=True, capture_output=True)
-    a = kmtalk.animate(d / "a.wav", TEXT)
+    a = kmtalk.animate(d / "a.wav", TEXT, method="prior")  # QC's logic, on the deterministic prior
     return {"dir": d, "a": a, "b_wav": d / "b.wav"}
 
 

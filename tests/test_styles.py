@@ -40,7 +40,7 @@ LIBRI = "sense_and_sensibility_01_austen_64kb-0870"
 def line(speech_dir):
     wav = speech_dir / "librivox" / f"{LIBRI}.wav"
     text = (speech_dir / "librivox" / f"{LIBRI}.txt").read_text().strip()
-    neutral = kmtalk.animate(wav, text)
+    neutral = kmtalk.animate(wav, text, method="prior")  # the styles' logic, on the prior
     alignment = Alignment(words=neutral.words, phones=neutral.phones, duration=neutral.duration,
                           aligner="pocketsphinx")
     return wav, alignment, neutral
@@ -48,7 +48,7 @@ def line(speech_dir):
 
 def _styled(line, style, **kw):
     wav, alignment, _ = line
-    return kmtalk.animate(wav, alignment=alignment, style=style, **kw)
+    return kmtalk.animate(wav, alignment=alignment, style=style, **{"method": "prior", **kw})
 
 
 def _closure_frames(anim):

@@ -26,7 +26,6 @@ Examples
 from __future__ import annotations
 
 import argparse
-import csv
 import logging
 import math
 import time
@@ -35,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from ..videos import is_video_folder, read_aperture, video_clips
 from .common import emit
 
 __all__ = ["add_parser", "evaluate_data", "evaluate_videos", "load_model", "run"]
@@ -184,28 +184,6 @@ def evaluate_data(model: Any, data: Path, *, split: str = "test", limit: int | N
     return result
 
 
-def _video_clips(folder: Path) -> list[tuple[str, str | None]]:
-    texts: dict[str, str] = {}
-    tsv = folder / "transcripts_asr.tsv"
-    if tsv.is_file():
-        with open(tsv, encoding="utf-8", newline="") as fh:
-            rows = list(csv.reader(fh, delimiter="\t"))
-        texts = {r[0]: r[1] for r in rows[1:] if len(r) >= 2}
-    clips = []
-    for npz in sorted(folder.glob("*.landmarks.npz")):
-        name = npz.name[: -len(".landmarks.npz")]
-        if not (folder / f"{name}.wav").is_file():
-            continue
-        txt = folder / f"{name}.txt"
-        clips.append((name, txt.read_text("utf-8") if txt.is_file() else texts.get(name)))
-    return clips
-
-
-def is_video_folder(folder: Path) -> bool:
-    """True when ``folder`` holds ``NAME.wav`` + ``NAME.landmarks.npz`` pairs."""
-    return bool(_video_clips(Path(folder))) if Path(folder).is_dir() else False
-
-
 def evaluate_videos(model: Any, folder: Path, *, limit: int | None = None, prior: bool = True) -> dict[str, Any]:
     """Lip-sync score and closure rate on talking-head videos; see the module docstring."""
     from phoneme import align
@@ -221,7 +199,7 @@ def evaluate_videos(model: Any, folder: Path, *, limit: int | None = None, prior
     rig = default_rig()
     tables = load_prior_tables()
     fps = float(model.config.fps)
-    clips = _video_clips(Path(folder))[:limit]
+    clips = video_clips(folder)[:limit]
     rows = []
     model_s = audio_s = 0.0
     for name, text in clips:
@@ -234,8 +212,7 @@ def evaluate_videos(model: Any, folder: Path, *, limit: int | None = None, prior
         n = n_frames_for(samples.size / sr, fps)
         loud = frame_loudness(samples, sr, fps, n_frames=n)
         keys = select_keys(al, fps, loudness=loud)
-        with np.load(Path(folder) / f"{name}.landmarks.npz", allow_pickle=False) as z:
-            aperture, vfps = np.asarray(z["aperture"], np.float64), float(z["fps"])
+        aperture, vfps = read_aperture(Path(folder) / f"{name}.landmarks.npz")
         times = np.arange(len(aperture)) / vfps
 
         def score(w: np.ndarray, times: np.ndarray = times, aperture: np.ndarray = aperture) -> float:

@@ -1,0 +1,71 @@
+"""Talking-head video folders: ``NAME.wav`` + ``NAME.landmarks.npz`` (+ a transcript).
+
+The layout of ``../shared/data/video-dev`` (see its README), which anyone can
+make from their own footage: the audio as a WAV, and per video frame the
+MediaPipe FaceMesh landmarks with the derived ``aperture`` (inner-lip gap over
+the outer-eye-corner distance) and the video ``fps``. A transcript is read from
+``NAME.txt`` or from the second column of ``transcripts_asr.tsv``; without one,
+callers recognise the speech.
+
+Used by ``kmtalk eval`` (lip-sync score) and ``kmtalk finetune``.
+
+Examples
+--------
+>>> from kmtalk.videos import video_clips
+>>> [name for name, _ in video_clips("../shared/data/video-dev")][:1]  # doctest: +SKIP
+['hdtf_WDA_AlexandriaOcasioCortez_000']
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .errors import AnimationError
+
+__all__ = ["is_video_folder", "read_aperture", "video_clips"]
+
+
+def video_clips(folder: str | os.PathLike[str]) -> list[tuple[str, str | None]]:
+    """``(name, transcript or None)`` for every ``NAME.landmarks.npz`` with a ``NAME.wav``, sorted by name."""
+    folder = Path(folder)
+    texts: dict[str, str] = {}
+    tsv = folder / "transcripts_asr.tsv"
+    if tsv.is_file():
+        with open(tsv, encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh, delimiter="\t"))
+        texts = {r[0]: r[1] for r in rows[1:] if len(r) >= 2}
+    clips = []
+    for npz in sorted(folder.glob("*.landmarks.npz")):
+        name = npz.name[: -len(".landmarks.npz")]
+        if not (folder / f"{name}.wav").is_file():
+            continue
+        txt = folder / f"{name}.txt"
+        clips.append((name, txt.read_text("utf-8") if txt.is_file() else texts.get(name)))
+    return clips
+
+
+def is_video_folder(folder: str | os.PathLike[str]) -> bool:
+    """True when ``folder`` holds ``NAME.wav`` + ``NAME.landmarks.npz`` pairs."""
+    return bool(video_clips(folder)) if Path(folder).is_dir() else False
+
+
+def read_aperture(path: str | os.PathLike[str]) -> tuple[np.ndarray, float]:
+    """The tracked ``aperture [F]`` (NaN where no face) and the video ``fps`` of a ``.landmarks.npz``.
+
+    Raises
+    ------
+    AnimationError
+        The file lacks ``aperture`` or ``fps``, or they are unusable.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            aperture, fps = np.asarray(z["aperture"], np.float64).reshape(-1), float(z["fps"])
+    except (KeyError, ValueError, OSError) as exc:
+        raise AnimationError(f"{path}: not a landmarks file with 'aperture' and 'fps' ({exc})") from None
+    if not (fps > 0 and np.isfinite(fps)) or aperture.size == 0:
+        raise AnimationError(f"{path}: fps {fps} and {aperture.size} aperture frames are unusable")
+    return aperture, fps
