@@ -110,7 +110,7 @@ def ceiling(per_clip: list[dict], sigma: float = 0.08) -> dict:
             "coefficients": {v: round(float(c), 2) for v, c in zip(VISEMES, coef)}}
 
 
-def run_clip(name: str, text: str, rig, lexicon: str | None = None) -> dict:
+def run_clip(name: str, text: str, rig, lexicon: str | None = None, method: str = "prior") -> dict:
     import kmtalk
     from kmtalk.metrics import (
         best_lag,
@@ -130,7 +130,7 @@ def run_clip(name: str, text: str, rig, lexicon: str | None = None) -> dict:
     anims = {}
     for key, transcript in (("asr", text), ("free", None)):
         t0 = time.perf_counter()
-        anim = kmtalk.animate(str(wav), transcript, lexicon=lexicon)
+        anim = kmtalk.animate(str(wav), transcript, lexicon=lexicon, method=method)
         out[f"{key}_animate_s"] = round(time.perf_counter() - t0, 2)
         anims[key] = anim
         out[f"r_{key}"] = round(lipsync_score(anim, ap, fps, rig=rig), 4)
@@ -177,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print JSON instead of tables")
     ap.add_argument("--ceiling", action="store_true", help="also fit the viseme-timeline ceiling")
     ap.add_argument("--lexicon", help="animate with this lexicon JSON instead of the bundled one (to compare poses)")
+    ap.add_argument("--method", default="prior", choices=("prior", "auto"),
+                    help="prior (default) or auto (the shipped model: fine-tuned on these very clips, so in-sample; "
+                         "benchmarks/video_finetune.py gives the held-out figure)")
     args = ap.parse_args(argv)
     logging.disable(logging.WARNING)
     warnings.simplefilter("ignore")
@@ -184,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rig = kmtalk.default_rig()
     t0 = time.perf_counter()
-    per_clip = [run_clip(name, text, rig, args.lexicon) for name, text in clips()]
+    per_clip = [run_clip(name, text, rig, args.lexicon, args.method) for name, text in clips()]
     result = {
         "lexicon": args.lexicon or "bundled",
         "clips": [{k: v for k, v in c.items() if not k.startswith("_")} for c in per_clip],

@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     wav, mp4 = VIDEO / f"{args.clip}.wav", VIDEO / f"{args.clip}.mp4"
     lm = np.load(VIDEO / f"{args.clip}.landmarks.npz")
     video_ap, video_fps = np.asarray(lm["aperture"], np.float64), float(lm["fps"])
-    anim = kmtalk.animate(str(wav), asr_transcript(args.clip), fps=args.fps)
+    anim = kmtalk.animate(str(wav), asr_transcript(args.clip), fps=args.fps, method="prior")
     rig = kmtalk.default_rig()
     n = anim.weights.shape[0]
     import imageio_ffmpeg
