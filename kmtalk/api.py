@@ -52,8 +52,9 @@ def _model(method: str, checkpoint: str | os.PathLike[str] | None):  # noqa: ANN
     path = checkpoint if checkpoint is not None else shipped_checkpoint()
     if path is None:
         if method == "learned":
-            raise CheckpointError("method='learned' needs a trained model: none ships with this kmtalk "
-                                  "yet; pass checkpoint= (a 'kmtalk train' output) or use method='prior'")
+            raise CheckpointError("method='learned' needs a trained model: none is installed with this kmtalk "
+                                  "(assets/models/kmtalk-arkit is missing); pass checkpoint= (a 'kmtalk train' output) "
+                                  "or use method='prior'")
         return None
     return load_model(path)
 

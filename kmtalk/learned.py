@@ -12,13 +12,14 @@ outside the network, exactly as on the prior path:
 
 A checkpoint is a folder with ``model.safetensors`` and ``config.json``
 (:func:`completion.checkpoint.save_checkpoint`). The default one ships in
-``assets/models/kmtalk-arkit/`` once trained (see ``docs/training.md``);
-until then :func:`shipped_checkpoint` returns None and ``animate`` uses the prior.
+``assets/models/kmtalk-arkit/``: the synthetic-corpus model fine-tuned on
+talking-head video (``docs/training.md`` §7). Where it is missing,
+:func:`shipped_checkpoint` returns None and ``animate`` uses the prior.
 
 Examples
 --------
 >>> from kmtalk.learned import shipped_checkpoint
->>> path = shipped_checkpoint()  # None until a trained model ships
+>>> path = shipped_checkpoint()  # None only where the bundled model was removed
 """
 
 from __future__ import annotations
