@@ -44,30 +44,21 @@ def main(argv: list[str] | None = None) -> int:
 
     from completion.checkpoint import load_checkpoint
     from kmtalk.locks import resolve_locks
-    from kmtalk.metrics import lip_aperture, pearson, resample_to
-    from kmtalk.prior import animate_prior, articulatory_locks, load_prior_tables, n_frames_for
+    from kmtalk.metrics import lip_aperture, pearson
+    from kmtalk.prior import animate_prior, articulatory_locks, load_prior_tables
     from kmtalk.rig import default_rig
-    from kmtalk.videos import video_clips
-    from phoneme import align
-    from phoneme.audio import load_audio
-    from phoneme.keys import select_keys
-    from phoneme.loudness import frame_loudness
+    from kmtalk.videos import load_clip, video_clips
 
     model = load_checkpoint(args.checkpoint).eval()
     rig, tables = default_rig(), load_prior_tables()
     rows = {}
     for name, text in video_clips(args.data):
-        samples, sr = load_audio(args.data / f"{name}.wav", sample_rate=16000)
-        al = align((samples, sr), text)
-        n = n_frames_for(samples.size / sr, FPS)
-        loud = frame_loudness(samples, sr, FPS, n_frames=n)
-        keys = select_keys(al, FPS, loudness=loud)
-        with np.load(args.data / f"{name}.landmarks.npz", allow_pickle=False) as z:
-            aperture, vfps = np.asarray(z["aperture"], np.float64), float(z["fps"])
-        times = np.arange(len(aperture)) / vfps
+        clip = load_clip(args.data, name, text, fps=FPS)
+        samples, sr, al, keys, n, loud = (clip.samples, clip.sample_rate, clip.alignment, clip.keys,
+                                          clip.n_frames, clip.loudness)
 
-        def score(w: np.ndarray, times: np.ndarray = times, aperture: np.ndarray = aperture) -> float:
-            return pearson(resample_to(lip_aperture(w, rig), FPS, times), aperture)
+        def score(w: np.ndarray, clip=clip) -> float:  # the lip-sync score on this clip
+            return clip.score(w, rig)
 
         def learned(x: np.ndarray, al=al, keys=keys, n=n, sr=sr) -> np.ndarray:
             first = model.predict(x, sr, al, keys, fps=FPS, n_frames=n)

@@ -23,23 +23,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Collection
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import AnimationError
+from .metrics import APERTURE_LANDMARKS
 from .rig import Rig, default_rig
-from .videos import read_aperture, video_clips
+from .videos import load_clip, video_clips
 
 if TYPE_CHECKING:  # torch stays unimported until a function runs
     from completion.training.aperture import ApertureOperator
 
 __all__ = ["aperture_operator", "finetune_on_videos", "video_aperture_clips"]
-
-#: The rig landmarks the video's aperture is measured between (same as :func:`kmtalk.metrics.lip_aperture`).
-APERTURE_LANDMARKS = ("upper_lip_inner", "lower_lip_inner", "eye_outer_left", "eye_outer_right")
-
 
 def aperture_operator(rig: Rig | None = None) -> ApertureOperator:
     """The rig's lip aperture as a differentiable function of ARKit weights (linear blend, no correctives).
@@ -81,36 +77,22 @@ def video_aperture_clips(model: Any, folder: str | os.PathLike[str], *,
     """
     from completion.keynet import KeyFeatures
     from completion.training.aperture import ApertureClip
-    from phoneme import align
-    from phoneme.audio import load_audio
-    from phoneme.keys import select_keys
-    from phoneme.loudness import frame_loudness
-
-    from .prior import n_frames_for
 
     fps, sr = float(model.config.fps), int(model.config.sample_rate)
     out = []
     for name, text in video_clips(folder):
         if name in exclude or (only is not None and name not in only):
             continue
-        samples, _ = load_audio(Path(folder) / f"{name}.wav", sample_rate=sr)
-        if text is None:
-            from phoneme.recognize import recognize
-
-            text = recognize((samples, sr)).text
-        al = align((samples, sr), text)
-        n = n_frames_for(samples.size / sr, fps)
-        keys = select_keys(al, fps, loudness=frame_loudness(samples, sr, fps, n_frames=n))
-        aperture, vfps = read_aperture(Path(folder) / f"{name}.landmarks.npz")
-        vt = np.arange(aperture.size) / vfps
-        ok = np.isfinite(aperture)
-        t = np.arange(n) / fps
-        target = np.full(n, np.nan)
+        clip = load_clip(folder, name, text, fps=fps, sample_rate=sr)
+        vt = np.arange(clip.aperture.size) / clip.video_fps
+        ok = np.isfinite(clip.aperture)
+        t = np.arange(clip.n_frames) / fps
+        target = np.full(clip.n_frames, np.nan)
         if ok.sum() >= 2:
             inside = (t >= vt[ok][0]) & (t <= vt[ok][-1])
-            target[inside] = np.interp(t[inside], vt[ok], aperture[ok])
-        out.append(ApertureClip(name, samples.astype(np.float32), KeyFeatures.build(al, keys, fps, model.vocab),
-                                fps, target))
+            target[inside] = np.interp(t[inside], vt[ok], clip.aperture[ok])
+        keys = KeyFeatures.build(clip.alignment, clip.keys, fps, model.vocab)
+        out.append(ApertureClip(name, clip.samples.astype(np.float32), keys, fps, target))
     if not out:
         raise AnimationError(f"{folder}: no talking-head clip (NAME.wav + NAME.landmarks.npz) to fine-tune on")
     return out

@@ -27,8 +27,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from .animation import Animation
     from .rig import Rig
 
-__all__ = ["pearson", "lip_aperture", "lip_gap_mm", "resample_to", "lipsync_score", "closure_rate",
-           "lip_contour_gaps_mm", "loudness_lipsync_score", "best_lag"]
+__all__ = ["APERTURE_LANDMARKS", "pearson", "lip_aperture", "lip_gap_mm", "resample_to", "lipsync_score",
+           "weights_lipsync_score", "closure_rate", "lip_contour_gaps_mm", "loudness_lipsync_score", "best_lag"]
+
+#: The rig landmarks of the aperture, in order: upper and lower inner lip, left and right outer eye corner.
+APERTURE_LANDMARKS = ("upper_lip_inner", "lower_lip_inner", "eye_outer_left", "eye_outer_right")
 
 
 def pearson(a: np.ndarray, b: np.ndarray) -> float:
@@ -50,10 +53,7 @@ def _landmark_points(rig: "Rig", vertices: np.ndarray, name: str) -> np.ndarray:
 def lip_aperture(weights: np.ndarray, rig: "Rig") -> np.ndarray:
     """Inner-lip gap over outer-eye-corner distance (x, y only) per frame, like the video's ``aperture``."""
     v = rig.evaluate(np.asarray(weights, np.float32))
-    up = _landmark_points(rig, v, "upper_lip_inner")[:, :2]
-    lo = _landmark_points(rig, v, "lower_lip_inner")[:, :2]
-    el = _landmark_points(rig, v, "eye_outer_left")[:, :2]
-    er = _landmark_points(rig, v, "eye_outer_right")[:, :2]
+    up, lo, el, er = (_landmark_points(rig, v, name)[:, :2] for name in APERTURE_LANDMARKS)
     return np.linalg.norm(up - lo, axis=1) / np.linalg.norm(el - er, axis=1)
 
 
@@ -84,12 +84,25 @@ def lipsync_score(anim: "Animation", aperture: np.ndarray, video_fps: float, *, 
     rig : Rig, optional
         Default: the animation's rig.
     """
+    return weights_lipsync_score(anim.weights, anim.fps, aperture, video_fps, rig=rig or anim.get_rig())
+
+
+def weights_lipsync_score(weights: np.ndarray, fps: float, aperture: np.ndarray, video_fps: float, *,
+                          rig: "Rig") -> float:
+    """:func:`lipsync_score` of bare ARKit weights ``[T, 52]`` at ``fps`` on ``rig``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmtalk.rig import default_rig
+    >>> w = np.zeros((30, 52), np.float32); w[:, 25] = np.linspace(0, 1, 30)  # jawOpen rises
+    >>> weights_lipsync_score(w, 30.0, np.linspace(0, 1, 25), 25.0, rig=default_rig()) > 0.95
+    True
+    """
     if video_fps <= 0:
         raise AnimationError(f"video fps must be positive, got {video_fps}")
-    rig = rig or anim.get_rig()
-    ours = lip_aperture(anim.weights, rig)
     times = np.arange(len(aperture)) / video_fps
-    return pearson(resample_to(ours, anim.fps, times), aperture)
+    return pearson(resample_to(lip_aperture(weights, rig), fps, times), aperture)
 
 
 def closure_rate(weights: np.ndarray, frames: Sequence[int], rig: "Rig", *, threshold_mm: float = 1.0) -> float:

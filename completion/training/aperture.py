@@ -190,6 +190,7 @@ def finetune_apertures(
     sr = model.config.sample_rate
     dev = model.device
     prepared = []
+    was_training = model.training
     base = model.eval()
     for c in clips:
         ok = np.isfinite(c.target)
@@ -201,6 +202,7 @@ def finetune_apertures(
             original, _ = base(x, sr, keys, n_frames=c.n_frames, fps=c.fps)
         prepared.append((c, x, keys, original, torch.from_numpy(ok).to(dev),
                          torch.tensor(c.target[ok], dtype=torch.float32, device=dev)))
+    model.train(was_training)  # the caller's model keeps its mode, as well as its weights
 
     tuned = copy.deepcopy(model)
     tuned.train()

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from ..videos import is_video_folder, read_aperture, video_clips
+from ..videos import is_video_folder, load_clip, video_clips
 from .common import emit
 
 __all__ = ["add_parser", "evaluate_data", "evaluate_videos", "load_model", "run"]
@@ -186,38 +186,19 @@ def evaluate_data(model: Any, data: Path, *, split: str = "test", limit: int | N
 
 def evaluate_videos(model: Any, folder: Path, *, limit: int | None = None, prior: bool = True) -> dict[str, Any]:
     """Lip-sync score and closure rate on talking-head videos; see the module docstring."""
-    from phoneme import align
-    from phoneme.audio import load_audio
-    from phoneme.keys import select_keys
-    from phoneme.loudness import frame_loudness
-
     from ..locks import resolve_locks
-    from ..metrics import closure_rate, lip_aperture, pearson, resample_to
-    from ..prior import animate_prior, articulatory_locks, load_prior_tables, n_frames_for
+    from ..metrics import closure_rate
+    from ..prior import animate_prior, articulatory_locks, load_prior_tables
     from ..rig import default_rig
 
     rig = default_rig()
     tables = load_prior_tables()
     fps = float(model.config.fps)
-    clips = video_clips(folder)[:limit]
     rows = []
     model_s = audio_s = 0.0
-    for name, text in clips:
-        samples, sr = load_audio(Path(folder) / f"{name}.wav", sample_rate=16000)
-        if text is None:
-            from phoneme.recognize import recognize
-
-            text = recognize((samples, sr)).text
-        al = align((samples, sr), text)
-        n = n_frames_for(samples.size / sr, fps)
-        loud = frame_loudness(samples, sr, fps, n_frames=n)
-        keys = select_keys(al, fps, loudness=loud)
-        aperture, vfps = read_aperture(Path(folder) / f"{name}.landmarks.npz")
-        times = np.arange(len(aperture)) / vfps
-
-        def score(w: np.ndarray, times: np.ndarray = times, aperture: np.ndarray = aperture) -> float:
-            return pearson(resample_to(lip_aperture(w, rig), fps, times), aperture)
-
+    for name, text in video_clips(folder)[:limit]:
+        clip = load_clip(folder, name, text, fps=fps)
+        samples, sr, al, keys, n = clip.samples, clip.sample_rate, clip.alignment, clip.keys, clip.n_frames
         frames = _bilabial_frames(keys, n)
         ts = time.perf_counter()
         learned = model.predict(samples, sr, al, keys, fps=fps, n_frames=n)
@@ -225,12 +206,13 @@ def evaluate_videos(model: Any, folder: Path, *, limit: int | None = None, prior
         audio_s += samples.size / sr
         facts = resolve_locks(articulatory_locks(learned, al, keys, tables, fps=fps), n_frames=n, fps=fps)
         locked = model.predict(samples, sr, al, keys, fps=fps, n_frames=n, locks=facts)
-        row: dict[str, Any] = {"clip": name, "learned": score(learned), "learned_locked": score(locked),
+        row: dict[str, Any] = {"clip": name, "learned": clip.score(learned, rig),
+                               "learned_locked": clip.score(locked, rig),
                                "closure_learned": closure_rate(learned, frames, rig),
                                "closure_learned_locked": closure_rate(locked, frames, rig)}
         if prior:
-            pw, _ = animate_prior(al, fps, lexicon=tables.lexicon, loudness_db=loud, n_frames=n)
-            row.update(prior=score(pw), closure_prior=closure_rate(pw, frames, rig))
+            pw, _ = animate_prior(al, fps, lexicon=tables.lexicon, loudness_db=clip.loudness, n_frames=n)
+            row.update(prior=clip.score(pw, rig), closure_prior=closure_rate(pw, frames, rig))
         rows.append(row)
     keys_ = [k for k in ("learned", "learned_locked", "prior", "closure_learned", "closure_learned_locked",
                          "closure_prior") if rows and k in rows[0]]
