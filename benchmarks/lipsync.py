@@ -29,6 +29,7 @@ Run::
     python benchmarks/lipsync.py --ceiling       # + the viseme-timeline ceiling
     python benchmarks/lipsync.py --json          # machine-readable
     python benchmarks/lipsync.py --lexicon my.json   # score other poses / coarticulation settings
+    python benchmarks/lipsync.py --maxhmmpf 2000     # transcript-free with another recogniser search cap
 
 Target (issue 4): mean r ≥ 0.7.
 """
@@ -180,10 +181,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--method", default="prior", choices=("prior", "auto"),
                     help="prior (default) or auto (the shipped model: fine-tuned on these very clips, so in-sample; "
                          "benchmarks/video_finetune.py gives the held-out figure)")
+    ap.add_argument("--maxhmmpf", type=int,
+                    help="the recogniser's active-HMM cap for the transcript-free column (default: phoneme.recognize's)")
     args = ap.parse_args(argv)
     logging.disable(logging.WARNING)
     warnings.simplefilter("ignore")
     import kmtalk
+    import phoneme.recognize as recognizer
+
+    if args.maxhmmpf is not None:
+        recognizer.DECODER_OPTIONS["maxhmmpf"] = args.maxhmmpf
 
     rig = kmtalk.default_rig()
     t0 = time.perf_counter()
