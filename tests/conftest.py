@@ -26,3 +26,8 @@ def speech_dir(shared_data: Path) -> Path:
 @pytest.fixture(scope="session")
 def video_dir(shared_data: Path) -> Path:
     return shared_data / "video-dev"
+
+
+@pytest.fixture(scope="session")
+def video_train_dir(shared_data: Path) -> Path:
+    return shared_data / "video-train"
