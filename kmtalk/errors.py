@@ -29,5 +29,7 @@ from phoneme.errors import (  # noqa: F401
     RenderError,
     RigError,
     TranscriptError,
+    VideoError,
+    FaceNotFoundError,
 )
 from phoneme.errors import __all__  # noqa: F401

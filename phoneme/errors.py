@@ -29,6 +29,8 @@ __all__ = [
     "ExportError",
     "RenderError",
     "BackendUnavailableError",
+    "VideoError",
+    "FaceNotFoundError",
 ]
 
 
@@ -86,3 +88,11 @@ class RenderError(KmtalkError):
 
 class BackendUnavailableError(KmtalkError, RuntimeError):
     """An optional backend (MFA, espeak-ng, a GPU) is not installed or not usable here."""
+
+
+class VideoError(KmtalkError, ValueError):
+    """A video that cannot be used: missing, a folder, corrupt, a still image, no video or audio stream."""
+
+
+class FaceNotFoundError(VideoError):
+    """No face, or a face in too few frames of a video, for face capture to be trusted."""
