@@ -36,5 +36,15 @@ __all__ = [
     "Locks",
     "resolve_locks",
     "errors",
+    "capture",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # kmtalk.capture (video -> Animation) loads on first use: mediapipe and av stay unimported until then.
+    if name == "capture":
+        import importlib
+
+        return importlib.import_module(".capture", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
