@@ -20,17 +20,21 @@
     The aligner's own issues, words aligned with confidence below 0.5, a
     transcript-free animation, and re-timing issues.
 ``av_offset_ms`` (audio–visual offset)
-    Estimated by cross-correlating the animation's lip aperture
-    (:func:`kmtalk.metrics.lip_aperture`) with the audio's loudness envelope
-    (log RMS, 40 ms window) at 200 Hz over lags of ±300 ms (parabolic peak
-    refinement). **Sign convention (ITU-R BT.1359):** positive means *sound
-    before picture* (the mouth moves later than the sound it makes), negative
-    means *sound after picture*. BT.1359 gives the detectability thresholds
-    +45 ms / −125 ms (``av_within_detectability``) and the acceptability
-    limits +90 ms / −185 ms (``av_within_acceptability``). A natural mouth
-    opens slightly before the sound, so a well-synced line reads a little
-    negative; the estimate is only as good as the correlation
-    (``av_correlation``), and a line shorter than about a second is not rated.
+    Estimated by :func:`av_sync`: the animation's lip aperture
+    (:func:`kmtalk.metrics.lip_aperture`) cross-correlated at 100 Hz over lags
+    of ±500 ms with the sound's timing — the alignment's phones as an expected
+    aperture (``av_reference`` ``"phones"``), or the audio's loudness envelope
+    when there are no phones (``"loudness"``). **Sign convention (ITU-R
+    BT.1359):** positive means *sound before picture* (the mouth moves later
+    than the sound it makes), negative means *sound after picture*. BT.1359
+    gives the detectability thresholds +45 ms / −125 ms
+    (``av_within_detectability``) and the acceptability limits +90 ms /
+    −185 ms (``av_within_acceptability``). A line is called out of sync only
+    on a *confident* estimate (``av_confident``: a strong interior peak that
+    clearly beats the zero-lag correlation ``av_zero_lag_correlation``); a
+    weak or ambiguous estimate is reported but not rated (None). A check that
+    flags correct output is worse than none. Lines shorter than a second are
+    not rated.
 
 Examples
 --------
@@ -60,15 +64,28 @@ if TYPE_CHECKING:  # pragma: no cover
     from .animation import Animation
     from .rig import Rig
 
-__all__ = ["BT1359_ACCEPTABILITY_MS", "BT1359_DETECTABILITY_MS", "QCReport", "av_offset", "qc_report"]
+__all__ = [
+    "BT1359_ACCEPTABILITY_MS",
+    "BT1359_DETECTABILITY_MS",
+    "AVSync",
+    "QCReport",
+    "av_offset",
+    "av_sync",
+    "qc_report",
+]
 
 #: ITU-R BT.1359 detectability thresholds (ms): (sound after picture, sound before picture).
 BT1359_DETECTABILITY_MS = (-125.0, 45.0)
 #: ITU-R BT.1359 acceptability limits (ms).
 BT1359_ACCEPTABILITY_MS = (-185.0, 90.0)
 
-_ENV_RATE = 200.0
+_ENV_RATE = 100.0
 _MIN_AV_SECONDS = 1.0
+_PHONE_SMOOTH_S = 0.03
+#: (smallest peak r, smallest gain of the peak over the zero-lag r) for a confident offset, per reference.
+#: Loudness is never confident: on real speech it called a correct learned line out of sync and
+#: missed most shifted ones (benchmarks/av_sync.py), so it reports an offset but never flags one.
+_AV_CONFIDENCE = {"phones": (0.3, 0.1), "loudness": (0.5, math.inf)}
 _LOW_CONFIDENCE = 0.5
 
 
@@ -93,7 +110,14 @@ class QCReport:
         Estimated offset (positive: sound before picture) and the peak correlation.
     av_within_detectability, av_within_acceptability : bool or None
         The offset inside BT.1359's detectability (+45/−125 ms) and acceptability
-        (+90/−185 ms) limits.
+        (+90/−185 ms) limits; None when not rated (no audio, a line under 1 s, a
+        weak peak, or an offset outside the limits that is not confident).
+    av_zero_lag_correlation : float or None
+        Pearson's r with no shift (compare with ``av_correlation``).
+    av_reference : str or None
+        What the aperture was correlated with: ``"phones"`` or ``"loudness"`` (see :func:`av_sync`).
+    av_confident : bool or None
+        The estimate is strong enough to call the line out of sync.
     """
 
     duration: float
@@ -109,6 +133,9 @@ class QCReport:
     av_correlation: float | None = None
     av_within_detectability: bool | None = None
     av_within_acceptability: bool | None = None
+    av_zero_lag_correlation: float | None = None
+    av_reference: str | None = None
+    av_confident: bool | None = None
 
     def problems(self) -> list[str]:
         """One human-readable line per failed check (empty when the line passes)."""
@@ -151,14 +178,60 @@ def _mono(samples: np.ndarray) -> np.ndarray:
     return x.mean(axis=1) if x.ndim == 2 else x
 
 
+def _lag_curve(moving: np.ndarray, reference: np.ndarray, max_lag: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pearson's r of ``moving[t + lag]`` against ``reference[t]`` for every lag in ``±max_lag`` samples."""
+    n = min(moving.size, reference.size)
+    lags = np.arange(-max_lag, max_lag + 1)
+    rs = np.full(lags.size, np.nan)
+    for k, lag in enumerate(lags):
+        lo, hi = max(0, -lag), min(n, n - lag)
+        if hi - lo < 10:
+            continue
+        a = moving[lo + lag:hi + lag] - moving[lo + lag:hi + lag].mean()
+        b = reference[lo:hi] - reference[lo:hi].mean()
+        den = math.sqrt(float((a * a).sum() * (b * b).sum()))
+        rs[k] = float((a * b).sum()) / den if den > 0 else np.nan
+    return lags, rs
+
+
+def _peak(lags: np.ndarray, rs: np.ndarray) -> tuple[float, float] | None:
+    """The highest *interior* local maximum of ``rs`` (lag refined by a parabola), or None.
+
+    A maximum on the edge of the searched window is not a peak: the curve is
+    still rising there, so the true peak (if any) lies outside the window.
+    """
+    r = np.where(np.isfinite(rs), rs, -np.inf)
+    inner = np.flatnonzero((r[1:-1] >= r[:-2]) & (r[1:-1] >= r[2:]) & np.isfinite(r[1:-1])) + 1
+    if inner.size == 0:
+        return None
+    k = int(inner[np.argmax(r[inner])])
+    shift, den = 0.0, r[k - 1] - 2 * r[k] + r[k + 1]
+    if den < 0:
+        shift = 0.5 * (r[k - 1] - r[k + 1]) / den
+    return float(lags[k] + shift), float(r[k])
+
+
+def _loudness_envelope(samples: np.ndarray, sample_rate: int, n: int) -> np.ndarray:
+    from phoneme.loudness import frame_loudness
+
+    loud = frame_loudness(_mono(samples), int(sample_rate), _ENV_RATE, n_frames=n)
+    return np.maximum(loud, loud.max() - 50.0)
+
+
+def _on_grid(values: np.ndarray, fps: float, n: int) -> np.ndarray:
+    return np.interp(np.arange(n) / _ENV_RATE, np.arange(values.size) / fps, values)
+
+
 def av_offset(aperture: np.ndarray, fps: float, samples: np.ndarray, sample_rate: int, *,
               max_offset: float = 0.3) -> tuple[float, float]:
     """Audio–visual offset of a lip-aperture curve against speech audio, in milliseconds.
 
     The aperture (frame ``i`` at ``i / fps``) and the audio's loudness
     envelope (dBFS of a 40 ms RMS window, floored 50 dB below its peak) are
-    both sampled at 200 Hz; Pearson's r is computed at every lag in
-    ``±max_offset`` s (5 ms steps) and the best lag refined by a parabola.
+    both sampled at 100 Hz; Pearson's r is computed at every lag in
+    ``±max_offset`` s and the highest interior peak refined by a parabola
+    (a maximum on the window's edge is no peak). This is the loudness
+    reference alone; :func:`av_sync` is what QC uses.
 
     Parameters
     ----------
@@ -173,7 +246,8 @@ def av_offset(aperture: np.ndarray, fps: float, samples: np.ndarray, sample_rate
     -------
     (offset_ms, r) : tuple of float
         Positive ``offset_ms``: the picture lags the sound (sound before
-        picture, BT.1359's positive sign). ``nan`` values when undefined.
+        picture, BT.1359's positive sign). ``nan`` values when undefined
+        (no interior peak).
 
     Examples
     --------
@@ -188,39 +262,163 @@ def av_offset(aperture: np.ndarray, fps: float, samples: np.ndarray, sample_rate
     >>> round(off / 10) * 10, r > 0.8
     (80, True)
     """
-    from phoneme.loudness import frame_loudness
-
     ap = np.asarray(aperture, np.float64)
     x = _mono(samples)
     if ap.size < 2 or x.size == 0 or not fps > 0:
         return float("nan"), float("nan")
-    n_env = max(math.floor(x.size / sample_rate * _ENV_RATE + 0.5), 1)
-    loud = frame_loudness(x, int(sample_rate), _ENV_RATE, n_frames=n_env)
-    loud = np.maximum(loud, loud.max() - 50.0)
-    t_env = np.arange(n_env) / _ENV_RATE
-    t_ap = np.arange(ap.size) / fps
-    max_lag = round(max_offset * _ENV_RATE)
-    lags = np.arange(-max_lag, max_lag + 1)
-    rs = np.full(lags.size, np.nan)
-    for k, lag in enumerate(lags):
-        times = t_env + lag / _ENV_RATE
-        ok = (times >= 0) & (times <= t_ap[-1])
-        if ok.sum() < 10:
-            continue
-        a = np.interp(times[ok], t_ap, ap)
-        b = loud[ok]
-        a, b = a - a.mean(), b - b.mean()
-        den = math.sqrt(float((a * a).sum() * (b * b).sum()))
-        rs[k] = float((a * b).sum()) / den if den > 0 else np.nan
-    if not np.isfinite(rs).any():
+    n = max(math.floor(x.size / sample_rate * _ENV_RATE + 0.5), 1)
+    n = min(n, math.floor((ap.size - 1) / fps * _ENV_RATE) + 1)
+    lags, rs = _lag_curve(_on_grid(ap, fps, n), _loudness_envelope(x, sample_rate, n), round(max_offset * _ENV_RATE))
+    peak = _peak(lags, rs)
+    if peak is None:
         return float("nan"), float("nan")
-    k = int(np.nanargmax(rs))
-    shift = 0.0
-    if 0 < k < lags.size - 1 and np.isfinite(rs[k - 1]) and np.isfinite(rs[k + 1]):
-        den = rs[k - 1] - 2 * rs[k] + rs[k + 1]
-        if den < 0:
-            shift = 0.5 * (rs[k - 1] - rs[k + 1]) / den
-    return float((lags[k] + shift) / _ENV_RATE * 1000.0), float(rs[k])
+    return peak[0] / _ENV_RATE * 1000.0, peak[1]
+
+
+@dataclass
+class AVSync:
+    """One A/V sync estimate (see :func:`av_sync`).
+
+    Attributes
+    ----------
+    offset_ms : float or None
+        Lag of the best interior correlation peak (positive: sound before
+        picture); None when the curve has no interior peak.
+    correlation : float or None
+        Pearson's r at that peak.
+    zero_lag_correlation : float or None
+        Pearson's r with no shift.
+    reference : str
+        ``"phones"`` (the alignment's phone timeline) or ``"loudness"``.
+    confident : bool
+        The peak is strong (r ≥ the reference's minimum) *and* beats the
+        zero-lag r by the reference's margin: only then can the line be
+        called out of sync.
+    """
+
+    offset_ms: float | None
+    correlation: float | None
+    zero_lag_correlation: float | None
+    reference: str
+    confident: bool
+
+
+def _phone_openness(anim: Animation, rig: Rig, lexicon: Any, n: int) -> np.ndarray | None:
+    """The alignment's phones as an expected lip aperture at 100 Hz: each phone's viseme pose (the
+    lexicon's ``poses``) measured on the rig, silence closed, smoothed by a 30 ms Gaussian."""
+    from .errors import KmtalkError
+    from .prior.poses import VISEME_INDEX, load_prior_tables
+
+    spoken = [p for p in anim.phones if not p.is_silence]
+    if not spoken:
+        return None
+    try:
+        tables = load_prior_tables(lexicon)
+    except KmtalkError:  # a lexicon without poses: fall back to loudness
+        return None
+    openness = lip_aperture(tables.poses, rig)
+    rest = float(openness[VISEME_INDEX["sil"]])
+    default = float(np.median(openness))
+    viseme = viseme_labeller(lexicon)
+    ref = np.full(n, rest)
+    t = np.arange(n) / _ENV_RATE
+    for ph in spoken:
+        v = VISEME_INDEX.get(viseme(ph.label))
+        ref[(t >= ph.start) & (t < ph.end)] = openness[v] if v is not None else default
+    sigma = _PHONE_SMOOTH_S * _ENV_RATE
+    half = math.ceil(3 * sigma)
+    g = np.exp(-0.5 * (np.arange(-half, half + 1) / sigma) ** 2)
+    return np.convolve(np.pad(ref, half, mode="edge"), g / g.sum(), "valid")
+
+
+def av_sync(
+    animation: Animation,
+    *,
+    rig: Rig | None = None,
+    audio: tuple[np.ndarray, int] | None = None,
+    lexicon: Any = None,
+    max_offset: float = 0.5,
+) -> AVSync | None:
+    """Estimate how far an animation's mouth is shifted against its sound.
+
+    The rig's lip aperture (:func:`kmtalk.metrics.lip_aperture`) is
+    cross-correlated at 100 Hz, over lags of ``±max_offset``, with a
+    reference for the sound's timing:
+
+    - ``"phones"`` (when the animation has spoken phones): the alignment's
+      phone timeline turned into an expected aperture — each phone's viseme
+      pose from the lexicon, measured on the same rig; silence closed. The
+      aligner placed those phones on the audio, so this is the sound's timing
+      phone by phone, and it correlates far better with a mouth (r ≈ 0.8–0.9
+      for the prior, 0.45–0.7 for the learned model on real speech) than
+      loudness does;
+    - ``"loudness"`` (no phones): the audio's log-RMS envelope (40 ms window,
+      50 dB floor). It correlates weakly with a mouth (r ≈ 0.05–0.6), its
+      curve repeats at the syllable rate, and loud vowels peak after the
+      mouth opens, so it is biased. It reports an offset but is never
+      *confident*.
+
+    The offset is the highest *interior* peak (refined by a parabola; a
+    maximum on the window's edge is no peak). With phones it is *confident*
+    when that peak's r is at least 0.3 and exceeds the zero-lag r by at
+    least 0.1: an offset the zero-lag alignment explains almost as well is
+    no evidence of a shift. (Measured by ``benchmarks/av_sync.py``, see
+    docs/benchmarks.md: no false alarm on 20 correct lines, every shift
+    beyond BT.1359's limits but one flagged.)
+
+    Parameters
+    ----------
+    animation : Animation
+    rig : Rig, optional
+        Default: the animation's.
+    audio : (samples, sample_rate), optional
+        Default: :meth:`Animation.load_audio`. Needed for the loudness
+        reference; the phone reference uses the phones aligned to it.
+    lexicon : optional
+        Viseme lexicon with ``poses`` (default: bundled English).
+    max_offset : float, default 0.5
+        Largest lag tried, in seconds.
+
+    Returns
+    -------
+    AVSync or None
+        None when there is neither a phone timeline nor audio, or the line is
+        too short.
+
+    Examples
+    --------
+    >>> import kmtalk
+    >>> from kmtalk.qc import av_sync
+    >>> anim = kmtalk.animate("line.wav", "Bob bought a blue balloon.")  # doctest: +SKIP
+    >>> s = av_sync(anim)                                                 # doctest: +SKIP
+    >>> s.reference, abs(s.offset_ms) < 45                                # doctest: +SKIP
+    ('phones', True)
+    """
+    rig = rig or animation.get_rig()
+    if animation.n_frames < 2 or animation.duration < _MIN_AV_SECONDS:
+        return None
+    n = math.floor((animation.n_frames - 1) / animation.fps * _ENV_RATE) + 1
+    reference = _phone_openness(animation, rig, lexicon, n)
+    kind = "phones"
+    if reference is None:
+        if audio is None:
+            audio = animation.load_audio()
+        if audio is None or _mono(audio[0]).size == 0:
+            return None
+        x, sr = _mono(audio[0]), int(audio[1])
+        n = min(n, max(math.floor(x.size / sr * _ENV_RATE + 0.5), 1))
+        reference, kind = _loudness_envelope(x, sr, n), "loudness"
+    ap = _on_grid(lip_aperture(animation.weights, rig).astype(np.float64), animation.fps, n)
+    lags, rs = _lag_curve(ap, reference[:n], round(max_offset * _ENV_RATE))
+    r0 = rs[lags.size // 2]
+    zero = float(r0) if np.isfinite(r0) else None
+    peak = _peak(lags, rs)
+    if peak is None:
+        return AVSync(None, None, zero, kind, False)
+    lag, r = peak
+    r_min, margin = _AV_CONFIDENCE[kind]
+    confident = bool(r >= r_min and zero is not None and r - zero >= margin)
+    return AVSync(lag / _ENV_RATE * 1000.0, r, zero, kind, confident)
 
 
 def _closures(anim: Animation, rig: Rig, threshold_mm: float,
@@ -338,14 +536,17 @@ def qc_report(
             audio = animation.load_audio()
         except AudioError:  # an unreadable audio file: no A/V estimate, not a QC failure
             audio = None
-    if audio is not None and animation.duration >= _MIN_AV_SECONDS:
-        ap = lip_aperture(animation.weights, rig)
-        off, r = av_offset(ap, animation.fps, audio[0], audio[1])
-        if math.isfinite(off):
-            rep.av_offset_ms = round(off, 1)
-            rep.av_correlation = round(r, 3)
-            lo, hi = BT1359_DETECTABILITY_MS
-            rep.av_within_detectability = bool(lo <= off <= hi)
-            lo, hi = BT1359_ACCEPTABILITY_MS
-            rep.av_within_acceptability = bool(lo <= off <= hi)
+    sync = av_sync(animation, rig=rig, audio=audio, lexicon=lexicon) if audio is not None else None
+    if sync is not None and sync.offset_ms is not None:
+        off = sync.offset_ms
+        rep.av_offset_ms = round(off, 1)
+        rep.av_correlation = round(sync.correlation, 3)
+        rep.av_zero_lag_correlation = None if sync.zero_lag_correlation is None else round(sync.zero_lag_correlation, 3)
+        rep.av_reference, rep.av_confident = sync.reference, sync.confident
+        for attr, (lo, hi) in (("av_within_detectability", BT1359_DETECTABILITY_MS),
+                               ("av_within_acceptability", BT1359_ACCEPTABILITY_MS)):
+            inside = lo <= off <= hi
+            # Inside the limits: fine. Outside: only a confident estimate may call the line out of sync.
+            setattr(rep, attr, True if inside and sync.correlation >= _AV_CONFIDENCE[sync.reference][0]
+                    else False if not inside and sync.confident else None)
     return rep

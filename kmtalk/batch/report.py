@@ -98,7 +98,7 @@ def _html(results: list[LineResult], manifest: Path | None) -> str:
         closures = "" if "closures" not in qc else f"{len(qc.get('closures_missed', []))} / {qc['closures']}"
         av = ""
         if qc.get("av_offset_ms") is not None:
-            cls = "" if qc.get("av_within_detectability") else " class='bad'"
+            cls = " class='bad'" if qc.get("av_within_detectability") is False else ""  # None: not rated
             av = f"<span{cls}>{qc['av_offset_ms']:+.0f} ms</span>"
         problems = list(qc.get("problems", []))
         if r.message:
