@@ -1,6 +1,8 @@
-"""Batch reports: ``report.csv`` (one row per line) and ``report.html`` (self-contained, with thumbnail strips).
+"""Batch reports: ``report.csv`` (one row per line) and ``report.html`` (with thumbnail strips and a 3D player).
 
-The HTML page needs no other file: thumbnails are embedded as base64 PNG.
+Thumbnails are embedded as base64 PNG; the player, the head and each line's
+data are in ``report_files/`` beside the page (:mod:`kmtalk.batch.player`), which
+works offline and from a ``file://`` URL.
 
 Examples
 --------
@@ -77,17 +79,19 @@ th{background:#f2f2f2}.done{color:#176d2c}.skipped{color:#555}.kept{color:#8a5a0
 """
 
 
-def _html(results: list[LineResult], manifest: Path | None) -> str:
+def _html(results: list[LineResult], manifest: Path | None, review: dict[str, Any] | None = None) -> str:
     counts = {s: sum(r.status == s for r in results) for s in ("done", "skipped", "kept", "failed")}
     head = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     out = io.StringIO()
     w = out.write
     w("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>kmtalk batch report</title>")
-    w(f"<style>{_STYLE}</style></head><body>\n<h1>kmtalk batch report</h1>\n")
+    w(f"<style>{_STYLE}{review['style'] if review else ''}</style></head><body>\n<h1>kmtalk batch report</h1>\n")
     src = f" of {html.escape(str(manifest))}" if manifest else ""
     w(f"<p>{len(results)} lines{src}: {html.escape(head)} · {time.strftime('%Y-%m-%d %H:%M')}</p>\n")
+    w(review["summary"] if review else "")
     w("<table><tr><th>line</th><th>status</th><th>thumbnails</th><th>duration (ratio)</th>"
-      "<th>closures missed</th><th>A/V offset</th><th>problems</th></tr>\n")
+      "<th>closures missed</th><th>A/V offset</th><th>problems</th>"
+      f"{review['header'] if review else ''}</tr>\n")
     for r in results:
         qc = r.qc or {}
         uri = _png_data_uri(r.thumbnail)
@@ -104,17 +108,23 @@ def _html(results: list[LineResult], manifest: Path | None) -> str:
         if r.message:
             problems.insert(0, r.message)
         items = "".join(f"<li>{html.escape(p)}</li>" for p in problems)
-        w(f"<tr><td>{html.escape(r.id)}{' (re-timed)' if r.retimed else ''}</td>"
+        w(f"<tr data-line='{html.escape(r.id, quote=True)}'><td>{html.escape(r.id)}"
+          f"{' (re-timed)' if r.retimed else ''}</td>"
           f"<td class='{r.status}'>{r.status}</td><td>{thumb}</td><td>{dur}</td><td>{closures}</td>"
-          f"<td>{av}</td><td><ul>{items}</ul></td></tr>\n")
+          f"<td>{av}</td><td><ul>{items}</ul></td>{review['cell'](r.id) if review else ''}</tr>\n")
     w("</table>\n<p>A/V offset: positive = sound before picture (ITU-R BT.1359); red when beyond the "
-      "detectability thresholds +45 / −125 ms.</p>\n</body></html>\n")
+      "detectability thresholds +45 / −125 ms.</p>\n")
+    w((review["scripts"] if review else "") + "</body></html>\n")
     return out.getvalue()
 
 
 def write_reports(results: list[LineResult], out_dir: Path, *,
-                  manifest: Path | None = None) -> tuple[Path, Path]:
+                  manifest: Path | None = None, player: bool = True) -> tuple[Path, Path]:
     """Write ``report.csv`` and ``report.html`` into ``out_dir`` (atomically).
+
+    With ``player`` (default), the page gets a 3D player per line, its curves and
+    approve/reject buttons; their files go to ``out_dir/report_files/`` (see
+    :mod:`kmtalk.batch.player`; reviewing: ``kmtalk review`` and docs/dubbing.md).
 
     Returns
     -------
@@ -129,6 +139,11 @@ def write_reports(results: list[LineResult], out_dir: Path, *,
         writer.writerow(_row(r))
     with atomic_write(csv_path) as tmp:
         tmp.write_text(buf.getvalue(), "utf-8")
+    review = None
+    if player:
+        from .player import install, page_parts
+
+        review = page_parts(install(results, out_dir))
     with atomic_write(html_path) as tmp:
-        tmp.write_text(_html(results, manifest), "utf-8")
+        tmp.write_text(_html(results, manifest, review), "utf-8")
     return csv_path, html_path
