@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from .common import emit
+from .common import EXIT_FAILED, EXIT_OK, EXIT_QC, EXIT_STATUS_HELP, emit
 
 HELP = "animate every line of a manifest CSV in parallel, with a QC report (CSV + HTML)"
 
@@ -18,7 +18,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "transcript (text, .txt or .TextGrid), textgrid, language, locks (JSON), source (.npz to re-time "
         "from), output (';'-separated), fps. See docs/dubbing.md.",
         epilog="examples:\n  kmtalk batch lines.csv --workers 2 --out build/\n"
-               "  kmtalk batch lines.csv --force   (overwrite edited/locked outputs)",
+               "  kmtalk batch lines.csv --force   (overwrite edited/locked outputs)\n\n"
+               + EXIT_STATUS_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("manifest", type=Path, help="the manifest CSV")
@@ -32,6 +33,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--aligner", default=None, help="forced-aligner backend for every line (default: auto)")
     p.add_argument("--no-thumbnails", action="store_true", help="no rendered thumbnails in the HTML report")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--qc-fail-ok", action="store_true",
+                   help="report lines that fail QC but do not exit with status 3 for them")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.set_defaults(func=run)
 
@@ -43,12 +46,21 @@ def run(args: argparse.Namespace) -> int:
                        aligner=args.aligner, thumbnails=not args.no_thumbnails,
                        progress=not (args.no_progress or args.json))
     counts = {s: result.count(s) for s in ("done", "skipped", "kept", "failed")}
+    # A line that was written (or is up to date) but whose QC failed: done/skipped/kept lines carry a QC verdict.
+    qc_failed = [r for r in result.lines if r.status != "failed" and r.qc and r.qc.get("ok") is False]
+    counts["failed_qc"] = len(qc_failed)
     summary = {"lines": [r.to_dict() for r in result.lines], "counts": counts,
                "report_csv": str(result.report_csv), "report_html": str(result.report_html)}
-    text = (f"{len(result.lines)} lines: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    labels = {"done": "done", "skipped": "skipped", "kept": "kept", "failed_qc": "failed QC", "failed": "failed"}
+    text = (f"{len(result.lines)} lines: " + ", ".join(f"{counts[s]} {label}" for s, label in labels.items()
+                                                       if counts[s])
             + f"\nreport: {result.report_html}")
+    for r in qc_failed:
+        text += f"\nfailed QC: {r.id}: " + "; ".join(r.qc.get("problems", []))
     for r in result.lines:
         if r.status in ("failed", "kept"):
             text += f"\n{r.status}: {r.id}: {r.message}"
     emit(args, summary, text)
-    return 1 if counts["failed"] else 0
+    if counts["failed"]:
+        return EXIT_FAILED
+    return EXIT_QC if qc_failed and not args.qc_fail_ok else EXIT_OK

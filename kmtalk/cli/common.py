@@ -1,4 +1,15 @@
-"""Helpers shared by the CLI sub-commands: transcript options and result printing."""
+"""Helpers shared by the CLI sub-commands: transcript options, result printing, exit statuses.
+
+Exit statuses of every ``kmtalk`` command:
+
+====  ==========================================================================
+0     success
+1     ``kmtalk batch``: at least one line failed (could not be animated/written)
+2     a user's mistake (bad option, unreadable input, unwritable output): one line on stderr
+3     QC failed (``retime --qc``, ``batch``), unless ``--qc-fail-ok``; the outputs are written
+130   interrupted
+====  ==========================================================================
+"""
 
 from __future__ import annotations
 
@@ -10,7 +21,19 @@ from typing import Any
 
 from ..errors import TranscriptError
 
-__all__ = ["add_transcript_options", "read_transcript", "emit", "write_animation"]
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_QC", "EXIT_STATUS_HELP", "EXIT_USAGE", "add_transcript_options",
+           "emit", "read_transcript", "write_animation"]
+
+EXIT_OK = 0
+#: ``kmtalk batch``: one or more lines failed.
+EXIT_FAILED = 1
+#: A user's mistake (argparse uses 2 as well).
+EXIT_USAGE = 2
+#: QC failed (opt out with ``--qc-fail-ok``); a failed line (1) outranks it.
+EXIT_QC = 3
+#: The exit-status paragraph for ``--help`` epilogs.
+EXIT_STATUS_HELP = ("exit status: 0 ok, 1 a batch line failed, 2 usage error, "
+                    "3 QC failed (unless --qc-fail-ok), 130 interrupted")
 
 
 def add_transcript_options(parser: argparse.ArgumentParser, *, required: bool = True) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_transcript_options, emit, read_transcript, write_animation
+from .common import (EXIT_OK, EXIT_QC, EXIT_STATUS_HELP, add_transcript_options, emit, read_transcript,
+                     write_animation)
 
 HELP = "re-time an animation (.npz) to a new recording of its line, keeping its locks and hand edits"
 
@@ -16,7 +17,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "corresponding word/phone of the new line (not by stretching time); the rest is regenerated. "
         "Anchors whose word is missing from the new line are reported.",
         epilog="examples:\n  kmtalk retime take1.npz dub.wav --text 'Bob bought a big balloon.' -o dub.npz\n"
-               "  kmtalk retime take1.npz dub_es.wav --text-file dub_es.txt --language es -o dub_es.glb --qc",
+               "  kmtalk retime take1.npz dub_es.wav --text-file dub_es.txt --language es -o dub_es.glb --qc\n\n"
+               + EXIT_STATUS_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("source", type=Path, help="the source animation (.npz written by kmtalk)")
@@ -30,7 +32,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--locks", type=Path, metavar="FILE", help="extra locks on the new line (JSON)")
     p.add_argument("--no-detect-edits", action="store_true",
                    help="carry only locks and meta['edited_frames'], do not diff against a regeneration")
-    p.add_argument("--qc", action="store_true", help="print the QC report of the new line")
+    p.add_argument("--qc", action="store_true",
+                   help="check the new line (QC) and print the report; exit status 3 when it fails")
+    p.add_argument("--qc-fail-ok", action="store_true",
+                   help="with --qc: report QC failures but exit 0")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.set_defaults(func=run)
 
@@ -65,4 +70,6 @@ def run(args: argparse.Namespace) -> int:
         if rep.av_offset_ms is not None:
             text += f"\nA/V offset {rep.av_offset_ms:+.0f} ms (positive: sound before picture)"
     emit(args, summary, text)
-    return 0
+    if args.qc and not summary["qc"]["ok"] and not args.qc_fail_ok:
+        return EXIT_QC
+    return EXIT_OK

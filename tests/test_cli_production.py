@@ -1,0 +1,86 @@
+"""What a production user hit with the CLI (issue #13 part 3): exit codes for QC failures, broken pipes,
+typed errors for wrong sources, outputs checked before any work, progress, render size, file modes.
+
+Real components throughout: espeak-ng speech, pocketsphinx, the prior/learned animators, the exporters,
+``kmtalk`` run as a real subprocess where a pipe or the process's exit matters.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import kmtalk
+from kmtalk.cli import main
+from kmtalk.cli.common import EXIT_FAILED, EXIT_QC, EXIT_USAGE
+
+TEXT = "Bob bought a big blue balloon"
+ROOT = Path(__file__).resolve().parent.parent
+HELLO = ROOT / "assets" / "examples" / "hello.wav"
+
+
+@pytest.fixture(scope="module")
+def takes(tmp_path_factory):
+    d = tmp_path_factory.mktemp("prod")
+    for name, voice, rate in (("slow", "en-us", 140), ("fast", "en-gb+f3", 215)):
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-w", str(d / f"{name}.wav"), TEXT],
+                       check=True, capture_output=True)
+    src = kmtalk.animate(d / "slow.wav", TEXT, method="prior")
+    src.save(d / "src.npz")
+    src.export(d / "src.json")
+    return d
+
+
+# ---------------------------------------------------------------- 1. QC has teeth
+
+
+def test_retime_qc_failure_exit_code(takes, capsys):
+    """The fast dub's speech lasts ~0.63x the source's: isochrony fails, so ``--qc`` exits 3."""
+    args = ["retime", str(takes / "src.npz"), str(takes / "fast.wav"), "--text", TEXT, "--qc"]
+    assert main([*args, "-o", str(takes / "dub1.npz"), "--json"]) == EXIT_QC == 3
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["qc"]["ok"] is False and any(p.startswith("isochrony") for p in summary["qc"]["problems"])
+    assert (takes / "dub1.npz").is_file()  # the output is still written: QC judges it, it does not discard it
+    assert main([*args, "-o", str(takes / "dub2.npz"), "--qc-fail-ok"]) == 0
+    assert "QC: isochrony" in capsys.readouterr().out
+    assert main(args[:-1] + ["-o", str(takes / "dub3.npz")]) == 0  # no --qc: no QC verdict
+    # Re-timed onto its own take the line passes QC: exit 0 with --qc.
+    assert main(["retime", str(takes / "src.npz"), str(takes / "slow.wav"), "--text", TEXT, "--qc",
+                 "-o", str(takes / "dub4.npz")]) == 0
+
+
+def test_batch_counts_qc_failures(takes, capsys):
+    d = takes / "batch"
+    d.mkdir()
+    rows = [["id", "audio", "transcript", "source", "output"],
+            ["same", str(takes / "slow.wav"), TEXT, str(takes / "src.npz"), "same.npz"],
+            ["dub", str(takes / "fast.wav"), TEXT, str(takes / "src.npz"), "dub.npz"]]
+    with open(d / "m.csv", "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    base = ["batch", str(d / "m.csv"), "--workers", "1", "--no-thumbnails", "--out", str(d / "o")]
+    assert main([*base, "--json"]) == EXIT_QC
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["counts"]["done"] == 2 and summary["counts"]["failed_qc"] == 1
+    assert summary["counts"]["failed"] == 0
+    assert main(base) == EXIT_QC  # skipped lines keep their recorded QC verdict
+    out = capsys.readouterr().out
+    assert "2 skipped, 1 failed QC" in out and "failed QC: dub: isochrony" in out
+    assert main([*base, "--qc-fail-ok"]) == 0
+    capsys.readouterr()
+    with open(d / "m.csv", "a", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerow(["broken", str(d / "missing.wav"), TEXT, "", "broken.npz"])
+    assert main(base) == EXIT_FAILED == 1  # a failed line outranks a QC failure
+    assert "2 skipped, 1 failed QC, 1 failed" in capsys.readouterr().out
+
+
+def test_exit_codes_are_documented():
+    doc = (ROOT / "docs" / "dubbing.md").read_text("utf-8")
+    assert "--qc-fail-ok" in doc and "| 3 |" in doc and EXIT_USAGE == 2
+    helps = subprocess.run([sys.executable, "-m", "kmtalk", "batch", "--help"], capture_output=True, text=True)
+    assert "exit status" in helps.stdout and "3" in helps.stdout and "--qc-fail-ok" in helps.stdout
