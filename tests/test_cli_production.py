@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -82,5 +81,6 @@ def test_batch_counts_qc_failures(takes, capsys):
 def test_exit_codes_are_documented():
     doc = (ROOT / "docs" / "dubbing.md").read_text("utf-8")
     assert "--qc-fail-ok" in doc and "| 3 |" in doc and EXIT_USAGE == 2
-    helps = subprocess.run([sys.executable, "-m", "kmtalk", "batch", "--help"], capture_output=True, text=True)
+    helps = subprocess.run([sys.executable, "-m", "kmtalk", "batch", "--help"], capture_output=True, text=True,
+                           check=True)
     assert "exit status" in helps.stdout and "3" in helps.stdout and "--qc-fail-ok" in helps.stdout

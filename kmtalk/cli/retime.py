@@ -5,8 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import (EXIT_OK, EXIT_QC, EXIT_STATUS_HELP, add_transcript_options, emit, read_transcript,
-                     write_animation)
+from .common import (
+    EXIT_OK,
+    EXIT_QC,
+    EXIT_STATUS_HELP,
+    add_transcript_options,
+    emit,
+    read_transcript,
+    write_animation,
+)
 
 HELP = "re-time an animation (.npz) to a new recording of its line, keeping its locks and hand edits"
 
