@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,8 +40,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..animation import Animation
     from ..rig import Rig
 
-__all__ = ["HEAD_FORMAT", "LINE_FORMAT", "line_track", "preview_path", "read_preview", "write_head",
-           "write_preview"]
+__all__ = ["HEAD_FORMAT", "LINE_FORMAT", "existing_preview", "line_track", "make_line_preview", "preview_path",
+           "read_preview", "write_head", "write_preview"]
+
+log = logging.getLogger(__name__)
 
 LINE_FORMAT = "kmtalk.preview.line"
 HEAD_FORMAT = "kmtalk.preview.head"
@@ -215,3 +218,25 @@ def write_head(path: str | os.PathLike[str]) -> Path:
     with atomic_write(path) as tmp_path:
         tmp_path.write_text(stamp + _jsonp(_HEAD_CALL, payload), "utf-8")
     return path
+
+
+def make_line_preview(anim: Animation, line_id: str, record_file: Path, qc: dict[str, Any] | None = None,
+                      ) -> str | None:
+    """Write a batch line's preview beside its record; never fails the line (logs and returns None).
+
+    Returns
+    -------
+    str or None
+        The file written.
+    """
+    try:
+        return str(write_preview(anim, preview_path(record_file, line_id), line_id=line_id, qc=qc))
+    except Exception as exc:  # noqa: BLE001 — the report goes without a player for this line
+        log.warning("line %s: no player data for the report (%s: %s)", line_id, type(exc).__name__, exc)
+        return None
+
+
+def existing_preview(record_file: Path, line_id: str) -> str | None:
+    """The preview a line skipped or kept from an earlier run left beside its record, if any."""
+    path = preview_path(record_file, line_id)
+    return str(path) if path.is_file() else None

@@ -34,7 +34,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import AudioError, KmtalkError
+from .decisions import DECISIONS_FILE, hold_approved
 from .manifest import ManifestLine, read_manifest
+from .preview import existing_preview, make_line_preview
 from .state import (
     file_hash,
     input_hash,
@@ -74,6 +76,8 @@ class LineResult:
         :meth:`kmtalk.qc.QCReport.to_dict` of the line (from its record when skipped).
     thumbnail : str or None
         Path of the line's thumbnail strip PNG.
+    preview : str or None
+        Path of the line's QC-page player data (``<id>.preview.js``, :mod:`kmtalk.batch.preview`).
     seconds : float
         Time spent on the line.
     retimed : bool
@@ -86,6 +90,7 @@ class LineResult:
     outputs: list[str] = field(default_factory=list)
     qc: dict[str, Any] = field(default_factory=dict)
     thumbnail: str | None = None
+    preview: str | None = None
     seconds: float = 0.0
     retimed: bool = False
 
@@ -225,11 +230,13 @@ def process_line(line: ManifestLine, options: dict[str, Any], *, force: bool = F
         if record and record.get("input_hash") == digest and complete and not reasons:
             result.status, result.outputs = "skipped", [str(f) for f in present]
             result.qc, result.thumbnail = record.get("qc", {}), record.get("thumbnail")
+            result.preview = existing_preview(rec_path, line.id)
         elif reasons and not force:
             result.status, result.outputs = "kept", [str(f) for f in present]
             result.message = "; ".join(reasons) + " (use --force to overwrite)"
             if record:
                 result.qc, result.thumbnail = record.get("qc", {}), record.get("thumbnail")
+            result.preview = existing_preview(rec_path, line.id)
         else:
             anim = _animate(line, options)
             written = _write_outputs(anim, line.outputs)
@@ -240,6 +247,7 @@ def process_line(line: ManifestLine, options: dict[str, Any], *, force: bool = F
                     result.thumbnail = str(_thumbnail(anim, rec_path.with_name(f"{line.id}.thumbs.png")))
                 except KmtalkError as exc:  # no GL: the report goes without a picture
                     log.warning("line %s: no thumbnail (%s)", line.id, exc)
+            result.preview = make_line_preview(anim, line.id, rec_path, result.qc)
             write_record(rec_path, {
                 "id": line.id, "kmtalk_version": __version__, "input_hash": digest,
                 "outputs": {record_key(f, rec_path): file_hash(f) for f in written},
@@ -317,6 +325,9 @@ def run_batch(
         raise KmtalkError(f"workers must be a positive integer, got {workers!r}")
     options = {"fps": fps, "aligner": aligner}
     results: dict[str, LineResult] = {}
+    # Lines a reviewer approved (out/decisions.json) are never redone without force: not sent to any executor.
+    results.update(hold_approved(lines, options, out_dir / DECISIONS_FILE, force=force))
+    all_lines, lines = lines, [ln for ln in lines if ln.id not in results]
     bar = None
     if progress:
         from tqdm import tqdm
@@ -344,7 +355,7 @@ def run_batch(
     finally:
         if bar is not None:
             bar.close()
-    ordered = [results[ln.id] for ln in lines if ln.id in results]
+    ordered = [results[ln.id] for ln in all_lines if ln.id in results]
     batch = BatchResult(lines=ordered)
     if report:
         batch.report_csv, batch.report_html = write_reports(ordered, out_dir, manifest=Path(manifest))
