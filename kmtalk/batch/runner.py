@@ -105,6 +105,8 @@ class BatchResult:
     lines: list[LineResult]
     report_csv: Path | None = None
     report_html: Path | None = None
+    #: Executor figures (``executor="ray"``: workers, model-load seconds, bytes shipped each way).
+    stats: dict[str, Any] = field(default_factory=dict)
 
     def count(self, status: str) -> int:
         """Number of lines with ``status``."""
@@ -135,13 +137,16 @@ def _hash_inputs(line: ManifestLine, options: dict[str, Any]) -> str:
     })
 
 
-def _animate(line: ManifestLine, options: dict[str, Any]) -> Any:
+def _animate(line: ManifestLine, options: dict[str, Any], source: Any = None) -> Any:
+    """Animate (or re-time, from ``source`` when given, else ``line.source``) one line."""
     from ..api import animate
     from ..retime import retime
 
     kwargs: dict[str, Any] = {"language": line.language}
     if options.get("aligner"):
         kwargs["aligner"] = options["aligner"]
+    if options.get("method"):
+        kwargs["method"] = options["method"]
     fps = line.fps or options.get("fps")
     if line.textgrid is not None:
         kwargs["alignment"] = line.textgrid
@@ -149,7 +154,7 @@ def _animate(line: ManifestLine, options: dict[str, Any]) -> Any:
     if line.locks is not None:
         kwargs["locks"] = line.locks
     if line.source is not None:
-        return retime(line.source, line.audio, transcript, fps=fps, **kwargs)
+        return retime(line.source if source is None else source, line.audio, transcript, fps=fps, **kwargs)
     return animate(line.audio, transcript, fps=fps or 30.0, **kwargs)
 
 
@@ -215,54 +220,83 @@ def process_line(line: ManifestLine, options: dict[str, Any], *, force: bool = F
     -------
     LineResult
     """
-    from .. import __version__
     from ..qc import qc_report
 
     start = time.perf_counter()
     result = LineResult(id=line.id, status="failed", retimed=line.source is not None)
     rec_path = record_path(line.outputs[0], line.id)
     try:
-        digest = _hash_inputs(line, options)
-        record = read_record(rec_path)
-        present = [f for o in line.outputs for f in output_files(o)]
-        reasons = protection(line.outputs, record, rec_path)
-        complete = all(output_files(o) for o in line.outputs)
-        if record and record.get("input_hash") == digest and complete and not reasons:
-            result.status, result.outputs = "skipped", [str(f) for f in present]
-            result.qc, result.thumbnail = record.get("qc", {}), record.get("thumbnail")
-            result.preview = existing_preview(rec_path, line.id)
-        elif reasons and not force:
-            result.status, result.outputs = "kept", [str(f) for f in present]
-            result.message = "; ".join(reasons) + " (use --force to overwrite)"
-            if record:
-                result.qc, result.thumbnail = record.get("qc", {}), record.get("thumbnail")
-            result.preview = existing_preview(rec_path, line.id)
-        else:
+        digest = _plan(line, options, force, result)
+        if digest is not None:
             anim = _animate(line, options)
             written = _write_outputs(anim, line.outputs)
             result.outputs = [str(f) for f in written]
             result.qc = qc_report(anim).to_dict()
             if thumbnails:
                 try:
-                    result.thumbnail = str(_thumbnail(anim, rec_path.with_name(f"{line.id}.thumbs.png")))
+                    result.thumbnail = str(_thumbnail(anim, thumbnail_path(line)))
                 except KmtalkError as exc:  # no GL: the report goes without a picture
                     log.warning("line %s: no thumbnail (%s)", line.id, exc)
             result.preview = make_line_preview(anim, line.id, rec_path, result.qc)
-            write_record(rec_path, {
-                "id": line.id, "kmtalk_version": __version__, "input_hash": digest,
-                "outputs": {record_key(f, rec_path): file_hash(f) for f in written},
-                "locks": {str(f): ch for f, ch in anim.locks.items()},
-                "qc": result.qc, "thumbnail": result.thumbnail, "retimed": result.retimed,
-                "written_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            })
-            result.status = "done"
-    except KmtalkError as exc:
-        result.message = str(exc)
+            _record(line, rec_path, digest, written, anim.locks, result)
     except Exception as exc:  # noqa: BLE001 — a bug or an unexpected library failure: report it, keep going
-        log.debug("line %s failed:\n%s", line.id, traceback.format_exc())
-        result.message = f"{type(exc).__name__}: {exc}"
+        _fail(line, result, exc)
     result.seconds = round(time.perf_counter() - start, 3)
     return result
+
+
+def thumbnail_path(line: ManifestLine) -> Path:
+    """Where a line's thumbnail strip goes: beside its record, ``<id>.thumbs.png``."""
+    return record_path(line.outputs[0], line.id).with_name(f"{line.id}.thumbs.png")
+
+
+def _plan(line: ManifestLine, options: dict[str, Any], force: bool, result: LineResult) -> str | None:
+    """Decide a line before making it: fill ``result`` when it is skipped (unchanged) or kept
+    (protected outputs) and return None; else return its input hash (the line must be made)."""
+    rec_path = record_path(line.outputs[0], line.id)
+    digest = _hash_inputs(line, options)
+    record = read_record(rec_path)
+    present = [f for o in line.outputs for f in output_files(o)]
+    reasons = protection(line.outputs, record, rec_path)
+    complete = all(output_files(o) for o in line.outputs)
+    if record and record.get("input_hash") == digest and complete and not reasons:
+        result.status, result.outputs = "skipped", [str(f) for f in present]
+        result.qc, result.thumbnail = record.get("qc", {}), record.get("thumbnail")
+        result.preview = existing_preview(rec_path, line.id)
+        return None
+    if reasons and not force:
+        result.status, result.outputs = "kept", [str(f) for f in present]
+        result.message = "; ".join(reasons) + " (use --force to overwrite)"
+        if record:
+            result.qc, result.thumbnail = record.get("qc", {}), record.get("thumbnail")
+        result.preview = existing_preview(rec_path, line.id)
+        return None
+    return digest
+
+
+def _record(line: ManifestLine, rec_path: Path, digest: str, written: list[Path], locks: dict[int, Any],
+            result: LineResult) -> None:
+    """Write the record of a line just made (``result`` holds its QC and thumbnail) and mark it done."""
+    from .. import __version__
+
+    write_record(rec_path, {
+        "id": line.id, "kmtalk_version": __version__, "input_hash": digest,
+        "outputs": {record_key(f, rec_path): file_hash(f) for f in written},
+        "locks": {str(f): ch for f, ch in locks.items()},
+        "qc": result.qc, "thumbnail": result.thumbnail, "retimed": result.retimed,
+        "written_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    })
+    result.status = "done"
+
+
+def _fail(line: ManifestLine, result: LineResult, exc: Exception) -> None:
+    """Mark ``result`` failed with the reason a line's own error gives (a bug: its type too)."""
+    result.status = "failed"
+    if isinstance(exc, KmtalkError):
+        result.message = str(exc)
+    else:
+        log.debug("line %s failed:\n%s", line.id, "".join(traceback.format_exception(exc)))
+        result.message = f"{type(exc).__name__}: {exc}"
 
 
 def _worker(args: tuple[ManifestLine, dict[str, Any], bool, bool]) -> LineResult:
@@ -273,14 +307,17 @@ def _worker(args: tuple[ManifestLine, dict[str, Any], bool, bool]) -> LineResult
 def run_batch(
     manifest: str | os.PathLike[str],
     *,
-    workers: int = 1,
+    workers: int | None = None,
     force: bool = False,
     out: str | os.PathLike[str] | None = None,
     fps: float | None = None,
     aligner: str | None = None,
+    method: str | None = None,
     thumbnails: bool = True,
     report: bool = True,
     progress: bool = False,
+    executor: str = "local",
+    address: str | None = None,
 ) -> BatchResult:
     """Animate every line of a manifest and write a report.
 
@@ -288,8 +325,10 @@ def run_batch(
     ----------
     manifest : str or PathLike
         The CSV (see :mod:`kmtalk.batch.manifest`).
-    workers : int, default 1
-        Worker processes (1: in this process).
+    workers : int, optional
+        Worker processes (default 1: in this process). With ``executor="ray"``:
+        the CPUs of the local Ray instance started when there is no cluster to
+        join (default: all).
     force : bool, default False
         Overwrite outputs that were edited, locked or not written by kmtalk
         (FaceFX's ``-overwriteedits``).
@@ -300,12 +339,21 @@ def run_batch(
         lines keep their source's).
     aligner : str, optional
         Aligner backend for every line (default: auto).
+    method : {"auto", "prior", "learned"}, optional
+        Animation method for every line (see :func:`kmtalk.animate`; default auto).
     thumbnails : bool, default True
         Render thumbnail strips for the HTML report.
     report : bool, default True
         Write ``report.csv`` and ``report.html`` into ``out``.
     progress : bool, default False
         Show one tqdm progress bar on stderr.
+    executor : {"local", "ray"}, default "local"
+        ``"local"``: a process pool on this machine. ``"ray"``: Ray tasks on a
+        cluster (the ``ray`` extra; see :mod:`kmtalk.batch.ray_executor` and
+        ``docs/scale.md``); this process still checks and writes every file.
+    address : str, optional
+        Ray cluster to join (``"auto"``, ``"ray://host:10001"``, ...; default:
+        ``RAY_ADDRESS``, else the running instance, else a new local one).
 
     Returns
     -------
@@ -316,25 +364,41 @@ def run_batch(
     ------
     KmtalkError
         The manifest itself is unusable (a line's problems are reported, not raised).
+    BackendUnavailableError
+        ``executor="ray"`` without Ray installed, or no cluster at ``address``.
     """
     from .report import write_reports
 
     out_dir = Path(out).resolve() if out is not None else Path(manifest).resolve().parent
     lines = read_manifest(manifest, out_dir=out_dir)
-    if not (isinstance(workers, int) and workers >= 1):
+    if workers is not None and not (isinstance(workers, int) and workers >= 1):
         raise KmtalkError(f"workers must be a positive integer, got {workers!r}")
-    options = {"fps": fps, "aligner": aligner}
+    if executor not in ("local", "ray"):
+        raise KmtalkError(f"unknown executor {executor!r}; use 'local' or 'ray'")
+    options: dict[str, Any] = {"fps": fps, "aligner": aligner}
+    if method is not None:  # only when given: records of runs without it stay valid
+        from ..api import METHODS
+
+        if method not in METHODS:
+            raise KmtalkError(f"unknown method {method!r}; available: {', '.join(METHODS)}")
+        options["method"] = method
     results: dict[str, LineResult] = {}
     # Lines a reviewer approved (out/decisions.json) are never redone without force: not sent to any executor.
     results.update(hold_approved(lines, options, out_dir / DECISIONS_FILE, force=force))
     all_lines, lines = lines, [ln for ln in lines if ln.id not in results]
+    stats: dict[str, Any] = {"executor": executor}
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(total=len(lines), desc="kmtalk batch", unit="line")
     try:
-        if workers == 1 or len(lines) <= 1:
+        if executor == "ray":
+            from .ray_executor import run_ray
+
+            stats.update(run_ray(lines, options, results, force=force, thumbnails=thumbnails, address=address,
+                                 num_cpus=workers, bar=bar))
+        elif workers is None or workers == 1 or len(lines) <= 1:
             for line in lines:
                 results[line.id] = process_line(line, options, force=force, thumbnails=thumbnails)
                 if bar is not None:
@@ -356,7 +420,7 @@ def run_batch(
         if bar is not None:
             bar.close()
     ordered = [results[ln.id] for ln in all_lines if ln.id in results]
-    batch = BatchResult(lines=ordered)
+    batch = BatchResult(lines=ordered, stats=stats)
     if report:
         batch.report_csv, batch.report_html = write_reports(ordered, out_dir, manifest=Path(manifest))
     for r in ordered:
