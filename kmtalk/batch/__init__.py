@@ -5,7 +5,10 @@
 - :mod:`.runner` animates (or re-times) each line in parallel workers,
   skips unchanged lines and protects edited or locked outputs;
 - :mod:`.state` keeps the per-line records (hashes) that make that possible;
-- :mod:`.report` writes ``report.csv`` and a self-contained ``report.html``.
+- :mod:`.report` writes ``report.csv`` and a self-contained ``report.html``;
+- :mod:`.ray_executor` runs the lines as Ray tasks (``executor="ray"``, the ``ray`` extra).
+
+:func:`run` is :func:`run_batch`.
 
 Examples
 --------
@@ -18,4 +21,6 @@ Examples
 from .manifest import ManifestLine, read_manifest
 from .runner import BatchResult, LineResult, process_line, run_batch
 
-__all__ = ["BatchResult", "LineResult", "ManifestLine", "process_line", "read_manifest", "run_batch"]
+run = run_batch
+
+__all__ = ["BatchResult", "LineResult", "ManifestLine", "process_line", "read_manifest", "run", "run_batch"]

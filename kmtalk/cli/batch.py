@@ -18,7 +18,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "transcript (text, .txt or .TextGrid), textgrid, language, locks (JSON), source (.npz to re-time "
         "from), output (';'-separated), fps. See docs/dubbing.md.",
         epilog="examples:\n  kmtalk batch lines.csv --workers 2 --out build/\n"
-               "  kmtalk batch lines.csv --force   (overwrite edited/locked outputs)\n\n"
+               "  kmtalk batch lines.csv --force   (overwrite edited/locked outputs)\n"
+               "  kmtalk batch lines.csv --executor ray --address auto   (on a Ray cluster; docs/scale.md)\n\n"
                + EXIT_STATUS_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -31,6 +32,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="folder for relative outputs and the report (default: the manifest's folder)")
     p.add_argument("--fps", type=float, default=None, help="frame rate for lines without an fps column (30)")
     p.add_argument("--aligner", default=None, help="forced-aligner backend for every line (default: auto)")
+    p.add_argument("--method", choices=("auto", "prior", "learned"), default=None,
+                   help="animation method for every line (default: auto)")
+    p.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="local: worker processes here; ray: Ray tasks, this process writing every file "
+                        "(needs the ray extra)")
+    p.add_argument("--address", metavar="ADDR", default=None,
+                   help="Ray cluster to join ('auto', 'ray://head:10001'; default: RAY_ADDRESS, else a local "
+                        "Ray instance with --workers CPUs)")
     p.add_argument("--no-thumbnails", action="store_true", help="no rendered thumbnails in the HTML report")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--qc-fail-ok", action="store_true",
@@ -44,13 +53,15 @@ def run(args: argparse.Namespace) -> int:
 
     result = run_batch(args.manifest, workers=args.workers, force=args.force, out=args.out, fps=args.fps,
                        aligner=args.aligner, thumbnails=not args.no_thumbnails,
-                       progress=not (args.no_progress or args.json))
+                       progress=not (args.no_progress or args.json), method=args.method,
+                       executor=args.executor, address=args.address)
     counts = {s: result.count(s) for s in ("done", "skipped", "kept", "failed")}
     # A line that was written (or is up to date) but whose QC failed: done/skipped/kept lines carry a QC verdict.
     qc_failed = [r for r in result.lines if r.status != "failed" and r.qc and r.qc.get("ok") is False]
     counts["failed_qc"] = len(qc_failed)
     summary = {"lines": [r.to_dict() for r in result.lines], "counts": counts,
-               "report_csv": str(result.report_csv), "report_html": str(result.report_html)}
+               "report_csv": str(result.report_csv), "report_html": str(result.report_html),
+               "stats": result.stats}
     labels = {"done": "done", "skipped": "skipped", "kept": "kept", "failed_qc": "failed QC", "failed": "failed"}
     text = (f"{len(result.lines)} lines: " + ", ".join(f"{counts[s]} {label}" for s, label in labels.items()
                                                        if counts[s])
