@@ -291,16 +291,19 @@
       '<button type="button" class="approve">approve</button> <button type="button" class="reject">reject</button>' +
       '<div class="saved" role="status"></div></div>' +
       '<p class="hint"></p></div></div><canvas class="curves" width="900" height="170"></canvas>';
+    var play = panel.querySelector('.play');
     audio = panel.querySelector('audio');
-    audio.addEventListener('play', function () { requestAnimationFrame(tick); });
+    audio.addEventListener('play', function () { play.textContent = 'pause'; requestAnimationFrame(tick); });
+    audio.addEventListener('pause', function () { play.textContent = 'play'; tick(); });
     audio.addEventListener('seeked', tick);
     audio.addEventListener('timeupdate', function () { if (audio.paused) tick(); });
-    panel.querySelector('.play').addEventListener('click', function () {
+    play.addEventListener('click', function () {
       if (audio.src) { if (audio.paused) { audio.play(); } else { audio.pause(); } return; }
       if (!clock) return;
-      if (clock.running) { clock.offset = now(); clock.running = false; } else {
+      if (clock.running) { clock.offset = now(); clock.running = false; play.textContent = 'play'; } else {
         if (clock.offset >= lineData[current].duration) clock.offset = 0;
-        clock.start = performance.now(); clock.running = true; requestAnimationFrame(tick);
+        clock.start = performance.now(); clock.running = true; play.textContent = 'pause';
+        requestAnimationFrame(tick);
       }
     });
     panel.querySelector('.curves').addEventListener('click', function (ev) {
@@ -318,10 +321,6 @@
                 function (err) { out.textContent = 'not saved: ' + err.message; R.errors.push(String(err)); });
       });
     });
-    panel.querySelector('.hint').textContent = R.mode === 'server'
-      ? 'Decisions are written to ' + (cfg.decisionsFile || 'decisions.json') + ' by kmtalk review.'
-      : 'Opened from a file: each decision downloads decisions.json. Put it beside report.html ' +
-        '(replacing the old one) and the next batch run reads it. `kmtalk review` saves them directly.';
     return panel;
   }
 
@@ -366,6 +365,10 @@
       if (!(info.problems || []).length) flags.appendChild(el('li', {'class': 'ok'}, 'no QC flags'));
       panel.querySelector('.note').value = (decisions[id] && decisions[id].note) || '';
       panel.querySelector('.saved').textContent = decisionLabel(id)[0];
+      panel.querySelector('.hint').textContent = R.mode === 'server'
+        ? 'Decisions are written to ' + (cfg.decisionsFile || 'decisions.json') + ' beside report.html by kmtalk review.'
+        : 'Opened from a file: each decision downloads decisions.json. Put it beside report.html ' +
+          '(replacing the old one); the next batch run reads it. `kmtalk review` saves decisions directly.';
       tick();
       R.state = 'ready';
       panel.setAttribute('data-state', 'ready');
@@ -401,8 +404,8 @@
     }
     ready.then(function () {
       document.body.setAttribute('data-review-mode', R.mode);
-      var first = document.querySelector('button.watch');
-      if (first && /(^|[?&])open=/.test(location.search)) open(decodeURIComponent(location.search.split('open=')[1].split('&')[0]));
+      var wanted = /[?&]open=([^&]*)/.exec(location.search);  // report.html?open=<line id>
+      if (wanted) open(decodeURIComponent(wanted[1]));
       R.initialised = true;
     });
   }

@@ -42,8 +42,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from .manifest import ManifestLine
     from .runner import LineResult
 
-__all__ = ["DECISIONS_FILE", "DECISIONS_FORMAT", "DECISIONS", "hold_approved", "read_decisions",
-           "set_decision"]
+__all__ = [
+    "DECISIONS",
+    "DECISIONS_FILE",
+    "DECISIONS_FORMAT",
+    "hold_approved",
+    "read_decisions",
+    "set_decision",
+]
 
 DECISIONS_FILE = "decisions.json"
 DECISIONS_FORMAT = "kmtalk.review.decisions"

@@ -78,7 +78,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: ReviewServer
     server_version = "kmtalk-review"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 — the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
 
     def _send(self, status: int, body: bytes, ctype: str = "application/json") -> None:
@@ -116,10 +116,10 @@ class _Handler(BaseHTTPRequestHandler):
         base = (root / REPORT_FILES).resolve()
         return path if base in path.parents and path.is_file() else None
 
-    def do_HEAD(self) -> None:  # noqa: N802 — http.server's naming
+    def do_HEAD(self) -> None:
         self.do_GET()
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if not self._trusted():
             return
         rel = self.path.split("?", 1)[0].split("#", 1)[0].lstrip("/")
@@ -144,7 +144,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(HTTPStatus.OK, path.read_bytes(), _TYPES.get(path.suffix.lower(), "application/octet-stream"))
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         if not self._trusted():
             return
         if self.path.split("?", 1)[0] != "/api/decision":
