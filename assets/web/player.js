@@ -128,8 +128,8 @@
     this.renderer.setClearColor(0x2b2f36, 1);
     host.appendChild(this.renderer.domElement);
     this.scene = new T.Scene();
-    this.scene.add(new T.HemisphereLight(0xffffff, 0x404050, 1.6));
-    var key = new T.DirectionalLight(0xffffff, 2.2);
+    this.scene.add(new T.HemisphereLight(0xffffff, 0x404050, 0.9));
+    var key = new T.DirectionalLight(0xffffff, 2.6);
     key.position.set(0.4, 0.6, 1.0);
     this.scene.add(key);
     var fill = new T.DirectionalLight(0xffffff, 0.7);
