@@ -1,7 +1,7 @@
 """Realistic animations for the Animation and export tests (a helper module, not a test file).
 
 The timeline is a real one: the word and phone alignment that pocketsphinx made
-for a LibriVox utterance (shipped in ../shared/data/speech/librivox), converted to
+for a LibriVox utterance (shipped in tests/data/speech/librivox), converted to
 IPA. The curves come from the real linguistic prior (:func:`kmtalk.prior.animate_prior`)
 with its key motions. Only the head pose is made up (a slow nod and turn),
 because nothing in the pipeline produces one yet.
@@ -80,6 +80,6 @@ def real_animation(
         words=al.words,
         keys=keys,
         locks=locks,
-        audio_path=str(speech_dir / "librivox" / f"{utterance}.wav"),
+        audio_path=str(speech_dir / "librivox" / f"{utterance}.flac"),
         meta={"method": "prior", "transcript": al.transcript, "confidence": 0.9},
     )

@@ -10,7 +10,7 @@ from phoneme.keys import select_keys
 from phoneme.types import Alignment, Interval
 
 ROOT = Path(__file__).resolve().parent.parent
-LIBRIVOX = (ROOT.parent / "shared" / "data" / "speech" / "librivox").resolve()
+LIBRIVOX = ROOT / "tests" / "data" / "speech" / "librivox"  # shipped: see tests/data/README.md
 
 _LABELS = ["sil", "m", "ɑ", "p", "i", "f", "u", "s", "oʊ", "b", "æ", "w", "ɪ", "ʃ", "ə", "sil"]
 

@@ -28,9 +28,9 @@ def test_exports():
 
 def test_transcript_file_and_text_agree(speech_dir: Path):
     stem = speech_dir / "librivox" / "sense_and_sensibility_01_austen_64kb-0930"
-    from_path = align(stem.with_suffix(".wav"), stem.with_suffix(".txt"))
-    from_str = align(str(stem.with_suffix(".wav")), str(stem.with_suffix(".txt")))
-    from_text = align(stem.with_suffix(".wav"), "He might even have been made amiable himself.")
+    from_path = align(stem.with_suffix(".flac"), stem.with_suffix(".txt"))
+    from_str = align(str(stem.with_suffix(".flac")), str(stem.with_suffix(".txt")))
+    from_text = align(stem.with_suffix(".flac"), "He might even have been made amiable himself.")
     assert from_path.to_dict() == from_str.to_dict() == from_text.to_dict()
     assert from_text.transcript == "he might even have been made amiable himself"
 
@@ -41,16 +41,16 @@ def test_mfa_lab_transcript_is_normalised(speech_dir: Path):
 
 
 def test_audio_tuple_at_other_rate(speech_dir: Path):
-    y, _ = load_audio(speech_dir / "praatio" / "mary.wav", sample_rate=48000)
+    y, _ = load_audio(speech_dir / "praatio" / "mary.flac", sample_rate=48000)
     stereo = np.stack([y, y], axis=1)
     a = align((stereo, 48000), "Mary rolled the barrel")
-    b = align(speech_dir / "praatio" / "mary.wav", "Mary rolled the barrel")
+    b = align(speech_dir / "praatio" / "mary.flac", "Mary rolled the barrel")
     assert [w.label for w in a.spoken_words()] == ["mary", "rolled", "the", "barrel"]
     assert np.allclose([w.start for w in a.words], [w.start for w in b.words], atol=0.011)
 
 
 def test_aligner_instances_and_registry(speech_dir: Path):
-    wav = speech_dir / "praatio" / "mary.wav"
+    wav = speech_dir / "praatio" / "mary.flac"
     a = align(wav, "mary rolled the barrel", aligner=PocketsphinxAligner(window=20.0))
     assert a.aligner == "pocketsphinx"
 
@@ -82,7 +82,7 @@ def test_aligner_instances_and_registry(speech_dir: Path):
 
 
 def test_transcript_errors(tmp_path: Path, speech_dir: Path):
-    wav = speech_dir / "praatio" / "mary.wav"
+    wav = speech_dir / "praatio" / "mary.flac"
     with pytest.raises(TranscriptError, match="does not exist"):
         align(wav, tmp_path / "missing.txt")
     bad = tmp_path / "latin1.txt"

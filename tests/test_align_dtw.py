@@ -1,6 +1,6 @@
 """The synthesis_dtw aligner: real espeak-ng templates warped onto speech in other voices and rates
 (gold from that speech's own espeak events) and onto real English speech (reference: the LibriVox
-line's pocketsphinx alignment in ../shared/data); and the DTW pieces on their own.
+line's pocketsphinx alignment in tests/data); and the DTW pieces on their own.
 
 Test speech is synthesised in a fresh helper process (``synthesize_isolated``): the same audio
 whatever the suite made espeak-ng say before."""
@@ -60,7 +60,7 @@ def test_real_english_speech_against_pocketsphinx(speech_dir):
     stem = speech_dir / "librivox" / "sense_and_sensibility_01_austen_64kb-0870"
     ref = [w for w in json.loads(stem.with_suffix(".json").read_text())["w"] if w["t"] != "<sil>"]
     text = stem.with_suffix(".txt").read_text()
-    a = align(stem.with_suffix(".wav"), text, aligner="synthesis_dtw")
+    a = align(stem.with_suffix(".flac"), text, aligner="synthesis_dtw")
     got = a.spoken_words()
     assert [w.label for w in got] == text.split()
     err = np.array([[abs(g.start - r["b"]), abs(g.end - r["b"] - r["d"])] for g, r in zip(got, ref)])

@@ -3,7 +3,7 @@
 The real ``mfa`` command cannot run here (it needs conda's Kaldi, which is not on
 PyPI), so these tests check (1) the clear error when it is absent and (2) the
 command line and TextGrid read-back with a *fake* ``mfa`` script placed on PATH:
-it records its arguments and writes a real MFA TextGrid from ../shared/data.
+it records its arguments and writes a real MFA TextGrid from tests/data.
 """
 
 from __future__ import annotations

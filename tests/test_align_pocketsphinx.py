@@ -33,7 +33,7 @@ LIBRIVOX = ["0870", "0880", "0890", "0920", "0930"]
 def _librivox(speech_dir: Path, utt: str) -> tuple[Path, str, list[dict]]:
     stem = speech_dir / "librivox" / f"sense_and_sensibility_01_austen_64kb-{utt}"
     words = [w for w in json.loads(stem.with_suffix(".json").read_text())["w"] if not w["t"].startswith("<")]
-    return stem.with_suffix(".wav"), stem.with_suffix(".txt").read_text().strip(), words
+    return stem.with_suffix(".flac"), stem.with_suffix(".txt").read_text().strip(), words
 
 
 def _check_tiers(a) -> None:
@@ -80,7 +80,7 @@ def test_librivox_word_times_agree_with_reference(speech_dir: Path, utt: str):
 def test_librivox_phone_times_agree_with_reference(speech_dir: Path):
     stem = speech_dir / "librivox" / "sense_and_sensibility_01_austen_64kb-0870"
     ref = json.loads(stem.with_name(stem.name + ".phone.json").read_text())["w"]
-    a = align(stem.with_suffix(".wav"), stem.with_suffix(".txt").read_text())
+    a = align(stem.with_suffix(".flac"), stem.with_suffix(".txt").read_text())
     ref_phones = [p for w in ref if not w["t"].startswith("<") for p in w["w"]]
     ours = a.spoken_phones()
     assert len(ours) == len(ref_phones)
@@ -101,7 +101,7 @@ def test_librivox_phone_times_agree_with_reference(speech_dir: Path):
 def test_praatio_recordings_agree_with_textgrids(speech_dir: Path, name, text, grid, tier):
     from praatio import textgrid
 
-    a = align(speech_dir / "praatio" / f"{name}.wav", text)
+    a = align(speech_dir / "praatio" / f"{name}.flac", text)
     _check_tiers(a)
     tg = textgrid.openTextgrid(str(speech_dir / "praatio" / grid), includeEmptyIntervals=False)
     ref = [(e.start, e.end) for e in tg.getTier(tier).entries]
@@ -117,7 +117,7 @@ def test_same_input_same_output(speech_dir: Path, aligner: PocketsphinxAligner):
     wav, text, _ = _librivox(speech_dir, "0880")
     y, sr = load_audio(wav)
     first = aligner.align(y, sr, text.split())
-    aligner.align(*load_audio(speech_dir / "praatio" / "mary.wav"), ["mary", "rolled", "the", "barrel"])
+    aligner.align(*load_audio(speech_dir / "praatio" / "mary.flac"), ["mary", "rolled", "the", "barrel"])
     again = aligner.align(y, sr, text.split())
     assert first.to_dict() == again.to_dict()
 
@@ -259,7 +259,7 @@ def test_long_audio_is_aligned_in_windows(speech_dir: Path):
 
 # ------------------------------------------------------------- errors and quiet
 def test_errors(speech_dir: Path, aligner):
-    y, sr = load_audio(speech_dir / "praatio" / "mary.wav")
+    y, sr = load_audio(speech_dir / "praatio" / "mary.flac")
     with pytest.raises(TranscriptError):
         aligner.align(y, sr, [])
     with pytest.raises(TranscriptError, match="no words|no speakable words"):
@@ -273,7 +273,7 @@ def test_errors(speech_dir: Path, aligner):
 
 
 def test_pocketsphinx_prints_nothing(speech_dir: Path, capfd):
-    align(speech_dir / "praatio" / "mary.wav", "mary rolled the barrel")
+    align(speech_dir / "praatio" / "mary.flac", "mary rolled the barrel")
     out, err = capfd.readouterr()
     assert out == "" and err == ""
 

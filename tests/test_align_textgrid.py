@@ -1,4 +1,4 @@
-"""TextGrid reading (real MFA and Praat TextGrids from ../shared/data), writing and round trips,
+"""TextGrid reading (real MFA and Praat TextGrids from tests/data), writing and round trips,
 and the "textgrid" aligner."""
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def test_bobby_arpabet_from_two_files(speech_dir: Path, tmp_path: Path):
 
 
 def test_round_trip_of_a_real_alignment(speech_dir: Path, tmp_path: Path):
-    a = align(speech_dir / "praatio" / "mary.wav", "Mary rolled the barrel")
+    a = align(speech_dir / "praatio" / "mary.flac", "Mary rolled the barrel")
     for labels in ("ipa", "arpabet"):
         path = tmp_path / f"mary-{labels}.TextGrid"
         write_textgrid(a, path, phone_labels=labels)
@@ -150,6 +150,6 @@ def test_textgrid_aligner(speech_dir: Path):
     assert a.duration == pytest.approx(1.358685, abs=1e-4)
     b = align(audio, "Montreal forced aligners", aligner="textgrid", textgrid=grid)
     assert b.issues and "differ from the transcript" in b.issues[0]
-    c = align(speech_dir / "praatio" / "mary.wav", "Montreal forced aligner", aligner=get_aligner("textgrid", textgrid=grid))
+    c = align(speech_dir / "praatio" / "mary.flac", "Montreal forced aligner", aligner=get_aligner("textgrid", textgrid=grid))
     assert any("spans 1.36 s but the audio lasts 1.87 s" in i for i in c.issues)
     assert c.words[-1].end == pytest.approx(c.duration)

@@ -17,7 +17,7 @@ LIBRI = "sense_and_sensibility_01_austen_64kb-0870"
 
 @pytest.fixture(scope="module")
 def libri(speech_dir):
-    wav = speech_dir / "librivox" / f"{LIBRI}.wav"
+    wav = speech_dir / "librivox" / f"{LIBRI}.flac"
     text = (speech_dir / "librivox" / f"{LIBRI}.txt").read_text().strip()
     return wav, text
 

@@ -30,7 +30,7 @@ def checkpoint(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def libri(speech_dir):
-    return (speech_dir / "librivox" / f"{LIBRI}.wav",
+    return (speech_dir / "librivox" / f"{LIBRI}.flac",
             (speech_dir / "librivox" / f"{LIBRI}.txt").read_text().strip())
 
 

@@ -24,8 +24,8 @@ def _peak_hz(y: np.ndarray, sr: int) -> float:
     return float(np.fft.rfftfreq(len(y), 1 / sr)[np.argmax(spec)])
 
 
-def test_shared_wav_is_resampled_to_16k_mono(speech_dir: Path):
-    path = speech_dir / "praatio" / "mary.wav"  # 48 kHz mono
+def test_real_recording_is_resampled_to_16k_mono(speech_dir: Path):
+    path = speech_dir / "praatio" / "mary.flac"  # 48 kHz mono
     info = soundfile.info(str(path))
     y, sr = load_audio(path)
     assert sr == 16000 and y.dtype == np.float32 and y.ndim == 1

@@ -45,7 +45,7 @@ def test_utterance_norm_uses_the_real_frames_only(speech_dir):
     from completion.features import log_mel
     from phoneme.audio import load_audio
 
-    y, _ = load_audio(min((speech_dir / "librivox").glob("*.wav")), sample_rate=16000)
+    y, _ = load_audio(min((speech_dir / "librivox").glob("*.flac")), sample_rate=16000)
     x = torch.from_numpy(y[:48000])[None]
     mel = log_mel(x)
     z = _normalize_bands(mel, None)

@@ -27,7 +27,7 @@ def _model(seed: int = 0, **kw) -> KMTalkModel:
 @pytest.fixture(scope="module")
 def speech():
     """A real LibriVox utterance aligned by the real pocketsphinx aligner."""
-    wav = sorted(LIBRIVOX.glob("*.wav"))[0]
+    wav = sorted(LIBRIVOX.glob("*.flac"))[0]
     samples, sr = load_audio(wav)
     alignment = align(wav, wav.with_suffix(".txt").read_text())
     return samples, sr, alignment, select_keys(alignment, 30)

@@ -38,7 +38,7 @@ LIBRI = "sense_and_sensibility_01_austen_64kb-0870"
 
 @pytest.fixture(scope="module")
 def line(speech_dir):
-    wav = speech_dir / "librivox" / f"{LIBRI}.wav"
+    wav = speech_dir / "librivox" / f"{LIBRI}.flac"
     text = (speech_dir / "librivox" / f"{LIBRI}.txt").read_text().strip()
     neutral = kmtalk.animate(wav, text, method="prior")  # the styles' logic, on the prior
     alignment = Alignment(words=neutral.words, phones=neutral.phones, duration=neutral.duration,
