@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -20,8 +21,13 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = (ROOT.parent / "shared" / "data").resolve()
+# The large real data (speech, video-dev, video-train): $KMTALK_DATA, else ../shared/data
+# beside the repository -- the same rule as the tests' fixtures (tests/conftest.py).
+SHARED_DATA = (Path(os.environ["KMTALK_DATA"]).expanduser() if os.environ.get("KMTALK_DATA")
+               else ROOT.parent / "shared" / "data").resolve()
 SPEECH = SHARED_DATA / "speech"
+VIDEO_DEV = SHARED_DATA / "video-dev"
+TEST_SPEECH = ROOT / "tests" / "data" / "speech"  # the small speech shipped for the tests
 
 # ----------------------------------------------------------------------------- labels
 

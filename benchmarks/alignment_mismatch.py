@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SPEECH = ROOT.parent / "shared" / "data" / "speech"
+from _common import SPEECH  # $KMTALK_DATA, else ../shared/data
 
 
 def edits(words: list[str]) -> dict[str, list[str]]:

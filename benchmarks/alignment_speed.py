@@ -33,7 +33,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SPEECH = ROOT.parent / "shared" / "data" / "speech"
+from _common import SPEECH  # $KMTALK_DATA, else ../shared/data
+
 SIZES = (3.0, 30.0, 300.0)
 
 

@@ -49,7 +49,8 @@ import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SPEECH = (ROOT.parent / "shared" / "data" / "speech").resolve()
+from _common import SPEECH  # $KMTALK_DATA, else ../shared/data
+
 THRESHOLD_MM = 1.0
 
 

@@ -28,7 +28,7 @@ from kmtalk.animation import Animation  # noqa: E402
 
 def main() -> None:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 30.0
-    base = real_animation(ROOT.parent / "shared" / "data" / "speech")
+    base = real_animation(ROOT / "tests" / "data" / "speech")
     reps = int(np.ceil(seconds / base.duration))
     n = int(round(seconds * base.fps))
     anim = Animation(

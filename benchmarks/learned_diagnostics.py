@@ -32,7 +32,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-VIDEO = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "video-dev"
+from _common import VIDEO_DEV as VIDEO  # $KMTALK_DATA, else ../shared/data
+
 FPS = 30.0
 
 

@@ -48,7 +48,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-VIDEO = (ROOT.parent / "shared" / "data" / "video-dev").resolve()
+from _common import VIDEO_DEV as VIDEO  # $KMTALK_DATA, else ../shared/data
+
 MAX_LAG = 0.4
 BASELINE_VARIANTS = (("rms 25 ms", 0.025, None), ("rms 100 ms", 0.1, None), ("rms 200 ms", 0.2, None),
                      ("rms 40 ms, 300-3000 Hz", 0.04, (300.0, 3000.0)))

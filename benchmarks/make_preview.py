@@ -34,7 +34,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-VIDEO = (ROOT.parent / "shared" / "data" / "video-dev").resolve()
+from _common import VIDEO_DEV as VIDEO  # $KMTALK_DATA, else ../shared/data
+
 OUT = ROOT / "docs" / "preview"
 WHITE = np.array([235, 235, 235], np.uint8)
 ORANGE = np.array([255, 140, 30], np.uint8)

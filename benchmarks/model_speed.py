@@ -24,12 +24,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _common import SPEECH  # $KMTALK_DATA, else ../shared/data
 
 from completion.checkpoint import load_checkpoint
 from completion.model import KMTalkConfig, KMTalkModel, PredictRequest
 from phoneme import align, load_audio, select_keys
-
-SPEECH = (Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "speech").resolve()
 
 
 def utterances() -> list[tuple[str, np.ndarray, int, object, list]]:

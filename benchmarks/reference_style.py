@@ -20,7 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-LIBRI = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "speech" / "librivox"
+from _common import SPEECH  # $KMTALK_DATA, else ../shared/data
+
+LIBRI = SPEECH / "librivox"
 LINE = "sense_and_sensibility_01_austen_64kb-0870"
 REFERENCES = ((1.25, 1.2), (0.8, 0.8))
 

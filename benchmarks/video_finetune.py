@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-VIDEO = (ROOT.parent / "shared" / "data" / "video-dev").resolve()
+from _common import VIDEO_DEV as VIDEO  # $KMTALK_DATA, else ../shared/data
 
 
 def audio_groups(folder: Path, names: list[str], threshold: float = 0.9) -> list[list[str]]:
