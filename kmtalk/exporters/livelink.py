@@ -62,6 +62,7 @@ __all__ = [
     "read_livelink_csv",
     "format_timecode",
     "parse_timecode",
+    "livelink_rotations",
 ]
 
 #: The 52 blendshape columns of a Live Link Face CSV, in the app's order and capitalisation
@@ -88,6 +89,36 @@ def _arkit_index() -> list[int]:
     """For each Live Link blendshape column, the index of the same shape in ARKit order."""
     lower = {n.lower(): i for i, n in enumerate(ARKIT_NAMES)}
     return [lower[n.lower()] for n in LIVELINK_BLENDSHAPES]
+
+
+def livelink_rotations(head_pose: np.ndarray | None, n_frames: int) -> np.ndarray:
+    """The 9 Live Link rotation values per frame (:data:`LIVELINK_ROTATIONS` order) from a head pose.
+
+    ``head_pose`` columns are kmtalk's ``pitch, yaw, roll`` (radians; see
+    :mod:`kmtalk.headpose`); Live Link wants ``HeadYaw, HeadPitch, HeadRoll``
+    then the eyes (left yaw/pitch/roll, right yaw/pitch/roll), which kmtalk
+    leaves at 0. Shared by the CSV writer and the UDP sender
+    (:mod:`kmtalk.stream.livelink`).
+
+    Parameters
+    ----------
+    head_pose : ndarray [T, 6] (or [T, 3], or [6] for one frame), or None
+    n_frames : int
+
+    Returns
+    -------
+    ndarray, float32 [n_frames, 9]
+
+    Examples
+    --------
+    >>> livelink_rotations(np.array([[0.1, 0.2, 0.3, 0, 0, 0]]), 1)[0, :4].tolist()
+    [0.20000000298023224, 0.10000000149011612, 0.30000001192092896, 0.0]
+    """
+    rot = np.zeros((n_frames, len(LIVELINK_ROTATIONS)), np.float32)
+    if head_pose is not None:
+        hp = np.asarray(head_pose, np.float32).reshape(n_frames, -1)
+        rot[:, 0], rot[:, 1], rot[:, 2] = hp[:, 1], hp[:, 0], hp[:, 2]
+    return rot
 
 
 def format_timecode(frame: int, fps: float, start: float = 0.0) -> str:
@@ -157,13 +188,7 @@ def write_livelink_csv(
     """
     index = _arkit_index()
     w = anim.weights[:, index]
-    rot = np.zeros((anim.n_frames, len(LIVELINK_ROTATIONS)), np.float32)
-    if anim.head_pose is not None:  # head_pose columns: pitch, yaw, roll
-        rot[:, 0], rot[:, 1], rot[:, 2] = (
-            anim.head_pose[:, 1],
-            anim.head_pose[:, 0],
-            anim.head_pose[:, 2],
-        )
+    rot = livelink_rotations(anim.head_pose, anim.n_frames)
     path = Path(path)
     with atomic_write(path) as tmp:
         with open(tmp, "w", newline="", encoding="utf-8") as fh:

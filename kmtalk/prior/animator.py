@@ -58,13 +58,17 @@ def modulate(
     loudness_db: np.ndarray | None = None,
     jaw: float = 1.0,
     lip: float = 1.0,
+    loudness_ref_db: float | None = None,
 ) -> np.ndarray:
     """Apply the JALI jaw and lip axes.
 
     ``jawOpen`` is scaled by ``1 + gain * (dB - median speech dB) / 20``
     (clipped, settings in the lexicon's ``coarticulation.loudness``) and by
     ``jaw``; the lip group by ``lip``. Shouting opens the jaw wider,
-    mumbling barely moves the lips.
+    mumbling barely moves the lips. The median speech level is that of
+    ``loudness_db`` (frames within 40 dB of its peak) unless
+    ``loudness_ref_db`` gives it (a stream animating a window of a longer line
+    passes the level of the whole line so far).
 
     Returns
     -------
@@ -78,8 +82,11 @@ def modulate(
         loud = np.asarray(loudness_db, dtype=np.float64)[: out.shape[0]]
         if loud.size < out.shape[0]:
             loud = np.pad(loud, (0, out.shape[0] - loud.size), mode="edge")
-        speech = loud[loud > loud.max() - 40.0]
-        ref = float(np.median(speech)) if speech.size else float(np.median(loud))
+        if loudness_ref_db is not None:
+            ref = float(loudness_ref_db)
+        else:
+            speech = loud[loud > loud.max() - 40.0]
+            ref = float(np.median(speech)) if speech.size else float(np.median(loud))
         loud = gaussian_smooth(loud, cfg["smooth_s"] * fps)
         scale = np.clip(1.0 + cfg["gain"] * (loud - ref) / 20.0, cfg["min_scale"], cfg["max_scale"])
         out[:, _JAW] *= scale
@@ -150,6 +157,7 @@ def animate_prior(
     lip: float = 1.0,
     locks: Locks | None = None,
     n_frames: int | None = None,
+    loudness_ref_db: float | None = None,
 ) -> tuple[np.ndarray, list[KeyMotion]]:
     """Animate an alignment with the linguistic prior.
 
@@ -169,6 +177,9 @@ def animate_prior(
         closure also pins on the same frame, the editor wins.
     n_frames : int, optional
         Frames to produce (default ``round(duration * fps)``).
+    loudness_ref_db : float, optional
+        The line's median speech level for the jaw's loudness axis (see
+        :func:`modulate`); default: measured on ``loudness_db``.
 
     Returns
     -------
@@ -179,7 +190,7 @@ def animate_prior(
     n = n_frames if n_frames is not None else n_frames_for(alignment.duration, fps)
     keys = select_keys(alignment, fps, lexicon=tables.lexicon, loudness=loudness_db)
     w = blend(alignment, fps, tables=tables, n_frames=n)
-    w = modulate(w, tables, fps=fps, loudness_db=loudness_db, jaw=jaw, lip=lip)
+    w = modulate(w, tables, fps=fps, loudness_db=loudness_db, jaw=jaw, lip=lip, loudness_ref_db=loudness_ref_db)
     facts = resolve_locks(articulatory_locks(w, alignment, keys, tables, fps=fps), n_frames=n, fps=fps)
     if locks is not None:
         facts = merge_locks(facts, locks)  # the editor wins where both pin a channel

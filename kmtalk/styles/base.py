@@ -108,6 +108,14 @@ class StyleContext:
     preview : callable or None
         ``preview(params) -> weights``: run the animator with other
         parameters (used by the ``reference`` style to measure the ranges it would produce).
+    start_frame : int
+        Frame number of the first of the ``n_frames`` frames (0 for a whole
+        line; a stream animating a window of a longer line sets it, and the
+        alignment's times are then the line's). Styles that depend on time use
+        :attr:`times` and :attr:`end_time`, not ``arange(n_frames) / fps``.
+    open_end : bool
+        True when the line goes on after these frames (a stream): styles must
+        not treat :attr:`end_time` as the end of the line (no fade-out).
     """
 
     fps: float
@@ -119,6 +127,8 @@ class StyleContext:
     locks: Locks | None = None
     entropy: tuple[int, ...] = (0,)
     preview: Callable[[PriorParams], np.ndarray] | None = None
+    start_frame: int = 0
+    open_end: bool = False
     _rng: np.random.Generator | None = field(default=None, init=False, repr=False)
 
     @property
@@ -154,6 +164,23 @@ class StyleContext:
     def duration(self) -> float:
         """Seconds covered by the frames."""
         return self.n_frames / self.fps
+
+    @property
+    def times(self) -> np.ndarray:
+        """Time (s) of each of the ``n_frames`` frames: ``(start_frame + i) / fps``.
+
+        Examples
+        --------
+        >>> a = Alignment(words=[], phones=[], duration=1.0)
+        >>> StyleContext(10, 3, a, start_frame=5).times.tolist()
+        [0.5, 0.6, 0.7]
+        """
+        return (self.start_frame + np.arange(self.n_frames)) / self.fps
+
+    @property
+    def end_time(self) -> float:
+        """Time (s) just after the last frame: ``(start_frame + n_frames) / fps``."""
+        return (self.start_frame + self.n_frames) / self.fps
 
     def pauses(self, min_s: float = 0.15) -> list[Interval]:
         """Pauses between spoken words at least ``min_s`` long (phrase boundaries).

@@ -141,9 +141,9 @@ class EmotionStyle(BaseStyle):
         w = np.asarray(weights, np.float64)
         a = self.overlay()[None, :] * np.ones((w.shape[0], 1))
         if self.ease > 0 and context is not None:
-            t = np.arange(w.shape[0]) / context.fps
+            t = (context.start_frame + np.arange(w.shape[0])) / context.fps
             rise = np.clip(t / self.ease, 0.0, 1.0)
-            fall = np.clip((context.duration - t) / self.ease, 0.0, 1.0)
+            fall = 1.0 if context.open_end else np.clip((context.end_time - t) / self.ease, 0.0, 1.0)
             env = np.minimum(rise, fall)
             env = env * env * (3 - 2 * env)
             a = a * env[:, None]

@@ -106,7 +106,7 @@ class HeadStyle(BaseStyle):
         rng = context.stream(0)
         pauses = [p.start + _BLINK_AFTER_PAUSE_S for p in context.pauses(_PAUSE_MIN_S)]
         lo, hi = BLINK_INTERVAL_S
-        end = context.duration - (_CLOSE_S + _HOLD_S)
+        end = context.end_time - (_CLOSE_S + _HOLD_S)
         t = float(rng.uniform(*_FIRST_BLINK_S))
         first_pause = next((p for p in pauses if _FIRST_BLINK_S[0] <= p <= t), None)
         if first_pause is not None and rng.random() < self.pause_bias:
@@ -126,7 +126,7 @@ class HeadStyle(BaseStyle):
         if self.blink == 0:
             return weights
         n, fps = weights.shape[0], context.fps
-        t = np.arange(n) / fps
+        t = (context.start_frame + np.arange(n)) / fps
         lid = np.zeros(n)
         for onset in self.blink_times(context):
             u = t - onset
@@ -135,7 +135,7 @@ class HeadStyle(BaseStyle):
             shape = np.where(u < _CLOSE_S, closing, opening)
             shape = np.where((u < 0) | (u > _CLOSE_S + _HOLD_S + _OPEN_S), 0.0, shape)
             # a blink shorter than a frame still shows: its nearest frame is closed
-            k = round((onset + _CLOSE_S) * fps)
+            k = round((onset + _CLOSE_S) * fps) - context.start_frame
             if 0 <= k < n:
                 shape[k] = max(shape[k], 1.0)
             lid = np.maximum(lid, shape * shape * (3 - 2 * shape))
@@ -165,7 +165,7 @@ class HeadStyle(BaseStyle):
             if draw >= _NOD_PROB or ph.start - last < _NOD_GAP_S:
                 continue
             if level is not None:
-                k = min(round(ph.mid * context.fps), len(loud) - 1)
+                k = min(max(round(ph.mid * context.fps) - context.start_frame, 0), len(loud) - 1)
                 gain *= float(np.clip(1.0 + (loud[k] - level) / 20.0, 0.5, 1.2))
             nods.append((ph.start + _NOD_PEAK_S, gain))
             last = ph.start
@@ -174,7 +174,7 @@ class HeadStyle(BaseStyle):
     def head_pose(self, pose: np.ndarray, context: StyleContext) -> np.ndarray:
         out = np.array(pose, np.float32, copy=True)
         n, fps = out.shape[0], context.fps
-        t = np.arange(n) / fps
+        t = (context.start_frame + np.arange(n)) / fps
         if self.nod > 0:
             pitch = np.zeros(n)
             for peak, amp in self.nod_times(context):

@@ -1,0 +1,397 @@
+"""``kmtalk.Stream``: audio chunks in, final ARKit-52 frames out, with a bounded look-ahead.
+
+How it works (``docs/streaming.md`` has the details and the measurements):
+
+1. Each chunk is converted to 16 kHz mono (:class:`~kmtalk.stream.audio.ChunkResampler`)
+   and fed to a live pocketsphinx decoder (:mod:`phoneme.live`): with a
+   transcript, live forced alignment of its phones; without one, live recognition.
+2. Every ``hop`` seconds of audio (an *update*, at fixed audio times, so the
+   output does not depend on how the audio was cut into chunks) the stream
+   reads the phones known so far and animates a window — from ``context``
+   seconds before the first frame it still owes up to the newest audio — with
+   the same animator ``kmtalk.animate`` uses (the learned model or the prior),
+   styles included.
+3. It emits every frame whose time is at least ``lookahead`` seconds older than
+   the newest audio. Emitted frames are final: they are never sent again or revised.
+   Each carries the phone it was made from; every frame inside a /p b m/ has
+   the lips closed exactly (``mouthClose == jawOpen``, lip-opening channels 0),
+   as offline.
+
+The algorithmic latency — from the moment a sound is heard to the moment its
+frame is out — is at most ``lookahead + hop`` (plus the chunk length, since a
+frame waits for the chunk that completes its look-ahead, and the resampler's
+few milliseconds). Compute per update is bounded: the window never exceeds
+``context + lookahead + hop`` seconds, and the live decoders restart at pauses.
+
+Examples
+--------
+>>> import numpy as np
+>>> import kmtalk
+>>> from phoneme.audio import load_audio
+>>> x, sr = load_audio("assets/examples/hello.wav")  # doctest: +SKIP
+>>> s = kmtalk.Stream("Bob fed five blue balloons to the movie mouse.", sample_rate=sr, method="prior")  # doctest: +SKIP
+>>> frames = [f for i in range(0, len(x), 320) for f in s.push(x[i:i + 320])] + s.close()  # doctest: +SKIP
+>>> len(frames), frames[0].weights.shape  # doctest: +SKIP
+(96, (52,))
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from phoneme.types import SILENCE, Interval
+
+from ..animation import Animation
+from ..api import _model, _transcript
+from ..arkit import ARKIT_NAMES
+from ..errors import KmtalkError, TranscriptError
+from ..prior import load_prior_tables
+from ..prior.coarticulation import n_frames_for
+from ..styles.registry import StyleSpec
+from .audio import TARGET_RATE, AudioWindow, ChunkResampler
+from .level import SpeechLevel
+from .styling import StreamStyler
+from .window import animate_window, window_alignment
+
+__all__ = ["Stream", "StreamFrame", "stream_frames", "DEFAULT_LOOKAHEAD", "MAX_LOOKAHEAD"]
+
+log = logging.getLogger(__name__)
+
+#: Default look-ahead (seconds): how much newer audio a frame waits for before it is final.
+DEFAULT_LOOKAHEAD = 0.3
+#: Largest look-ahead accepted (seconds).
+MAX_LOOKAHEAD = 2.0
+_MAX_FPS = 240.0
+
+
+@dataclass(frozen=True)
+class StreamFrame:
+    """One final frame of a stream.
+
+    Attributes
+    ----------
+    index : int
+        Frame number from the start of the stream (``time = index / fps``).
+    time : float
+        Seconds from the start of the audio.
+    weights : ndarray, float32 [52]
+        ARKit weights in Apple's order (:data:`kmtalk.ARKIT_NAMES`), in [0, 1].
+    head_pose : ndarray, float32 [6] or None
+        Pitch, yaw, roll (radians) and translation, as :attr:`kmtalk.Animation.head_pose`;
+        None unless a style moves the head.
+    phone : str
+        The phone at this frame (IPA, ``"sil"`` for a pause) as known when it was emitted.
+    """
+
+    index: int
+    time: float
+    weights: np.ndarray
+    head_pose: np.ndarray | None = None
+    phone: str = SILENCE
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (weights by ARKit name)."""
+        out: dict[str, Any] = {"index": self.index, "time": round(self.time, 6), "phone": self.phone,
+                               "weights": {n: round(float(v), 6) for n, v in zip(ARKIT_NAMES, self.weights)}}
+        if self.head_pose is not None:
+            out["head_pose"] = [round(float(v), 6) for v in self.head_pose]
+        return out
+
+
+@dataclass
+class _Stats:
+    """Compute measurements (seconds): per pushed chunk and per update."""
+
+    chunk_seconds: list[float] = field(default_factory=list)
+    chunk_audio: list[float] = field(default_factory=list)
+    update_seconds: list[float] = field(default_factory=list)
+
+
+class Stream:
+    """Animate speech that arrives in chunks; emit each ARKit frame once it is final.
+
+    Parameters
+    ----------
+    transcript : str or path, optional
+        What will be said (TTS knows it in advance): phones are force-aligned
+        live, and the closures land where the phones are. Without it the speech
+        is recognised live (approximate; see ``docs/streaming.md``).
+    sample_rate : int, default 16000
+        Rate of the chunks (any rate; resampled to 16 kHz with soxr).
+    channels : int, default 1
+        Channels of the chunks (``[N]`` mono, ``[N, channels]`` interleaved).
+    fps : float, default 30
+    lookahead : float, default 0.3
+        Seconds of newer audio a frame waits for before it is emitted (0–2 s).
+        More look-ahead, output closer to offline; less, lower latency.
+    hop : float, optional
+        Seconds of audio between updates (default: one frame, ``1/fps``, for the
+        prior; 0.1 s for the learned model, whose update costs more).
+    context : float, default 1.0
+        Seconds before the first frame still owed that each update re-animates
+        for continuity.
+    method : {"auto", "prior", "learned"}
+        As in :func:`kmtalk.animate` (``"auto"``: the shipped model).
+    checkpoint : path, optional
+    style : style spec(s), optional
+        As in :func:`kmtalk.animate` (see ``docs/streaming.md`` for what each style does live).
+    seed : int, default 0
+    language : str, default "en"
+        English only (the live decoders use pocketsphinx's English model).
+    lexicon : Lexicon or path, optional
+    pronunciations : mapping, optional
+        Word → ARPAbet pronunciations for the live aligner.
+
+    Raises
+    ------
+    KmtalkError
+        Bad fps, look-ahead, hop or context; ``TranscriptError`` for an empty
+        transcript or a language other than English.
+    """
+
+    def __init__(
+        self,
+        transcript: str | os.PathLike[str] | None = None,
+        *,
+        sample_rate: int = TARGET_RATE,
+        channels: int = 1,
+        fps: float = 30.0,
+        lookahead: float = DEFAULT_LOOKAHEAD,
+        hop: float | None = None,
+        context: float = 1.0,
+        method: str = "auto",
+        checkpoint: str | os.PathLike[str] | None = None,
+        style: StyleSpec = None,
+        seed: int = 0,
+        language: str = "en",
+        lexicon: Any = None,
+        pronunciations: Any = None,
+    ) -> None:
+        from ..api import METHODS
+
+        if method not in METHODS:
+            raise KmtalkError(f"unknown method {method!r}; available: {', '.join(METHODS)}")
+        if not (isinstance(fps, (int, float)) and math.isfinite(fps) and 0 < fps <= _MAX_FPS):
+            raise KmtalkError(f"fps must be in (0, {_MAX_FPS:g}], got {fps!r}")
+        if not (isinstance(lookahead, (int, float)) and 0.0 <= lookahead <= MAX_LOOKAHEAD):
+            raise KmtalkError(f"lookahead must be between 0 and {MAX_LOOKAHEAD:g} s, got {lookahead!r}")
+        if not (isinstance(context, (int, float)) and 0.0 <= context <= 10.0):
+            raise KmtalkError(f"context must be between 0 and 10 s, got {context!r}")
+        from phoneme.multilingual import is_english
+
+        if not is_english(language):
+            raise TranscriptError(f"streaming needs English speech (the live decoders use pocketsphinx's English "
+                                  f"model), not {language!r}")
+        self.model = _model(method, checkpoint)
+        self.method = "prior" if self.model is None else "learned"
+        if hop is None:
+            hop = 1.0 / fps if self.model is None else 0.1
+        if not (isinstance(hop, (int, float)) and 1e-3 <= hop <= 1.0):
+            raise KmtalkError(f"hop must be between 0.001 and 1 s, got {hop!r}")
+        self.fps, self.lookahead, self.hop, self.context = float(fps), float(lookahead), float(hop), float(context)
+        self.seed = int(seed)
+        self.tables = load_prior_tables(lexicon if not isinstance(lexicon, os.PathLike) else str(lexicon))
+        text = _transcript(transcript)
+        if text is not None:
+            from phoneme.live import LiveAligner
+
+            self.decoder = LiveAligner(text, pronunciations=pronunciations)
+            self.words: list[str] | None = self.decoder.words
+        else:
+            from phoneme.live import LiveRecognizer
+
+            self.decoder = LiveRecognizer()
+            self.words = None
+        self.transcript = text
+        self.styler = StreamStyler(style, fps=self.fps, seed=self.seed, tables=self.tables)
+        self._resampler = ChunkResampler(sample_rate, channels)
+        self._audio = AudioWindow(keep_s=self.context + self.lookahead + self.hop + 4.0)
+        self._level = SpeechLevel()
+        self._fed = 0  # 16 kHz samples fed to the decoder
+        self._updates = 0  # updates done
+        self._emitted = 0  # frames emitted
+        self._closed = False
+        self._weights: list[np.ndarray] = []
+        self._head: list[np.ndarray | None] = []
+        self._phones: list[Interval] = []  # the phones as emitted, stream time
+        self.stats = _Stats()
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def latency(self) -> float:
+        """Worst-case algorithmic latency in seconds, chunking aside: ``lookahead + hop``."""
+        return self.lookahead + self.hop
+
+    @property
+    def n_emitted(self) -> int:
+        """Frames emitted so far."""
+        return self._emitted
+
+    @property
+    def duration(self) -> float:
+        """Seconds of (16 kHz) audio received so far."""
+        return self._fed / TARGET_RATE
+
+    # ------------------------------------------------------------------ input
+    def push(self, chunk: np.ndarray) -> list[StreamFrame]:
+        """Add a chunk of audio; return the frames that became final (possibly none).
+
+        Raises
+        ------
+        AudioError
+            A chunk of the wrong dtype, shape or with NaN samples.
+        KmtalkError
+            After :meth:`close`.
+        """
+        if self._closed:
+            raise KmtalkError("this stream is closed; start a new Stream")
+        t0 = time.perf_counter()
+        n_in = np.shape(chunk)[0] if np.ndim(chunk) else 0
+        frames = self._consume(self._resampler.push(chunk))
+        self.stats.chunk_seconds.append(time.perf_counter() - t0)
+        self.stats.chunk_audio.append(n_in / self._resampler.sample_rate)
+        return frames
+
+    def close(self) -> list[StreamFrame]:
+        """End of the audio: return every remaining frame (the stream then has ``round(duration * fps)``)."""
+        if self._closed:
+            return []
+        t0 = time.perf_counter()
+        frames = self._consume(self._resampler.flush())
+        self._closed = True
+        phones = self.decoder.finish()
+        n_total = n_frames_for(self.duration, self.fps) if self._fed else 0
+        if n_total > self._emitted:
+            frames += self._update(self.duration, phones, n_total)
+        self.stats.update_seconds.append(time.perf_counter() - t0)
+        return frames
+
+    def run(self, chunks: Iterable[np.ndarray]) -> Iterator[StreamFrame]:
+        """Push every chunk and yield frames as they become final, then those of :meth:`close`."""
+        for chunk in chunks:
+            yield from self.push(chunk)
+        yield from self.close()
+
+    # ------------------------------------------------------------------ core
+    def _consume(self, x: np.ndarray) -> list[StreamFrame]:
+        """Feed 16 kHz samples, stopping at every update time to animate."""
+        frames: list[StreamFrame] = []
+        pos = 0
+        while pos < x.size:
+            due = int(round((self._updates + 1) * self.hop * TARGET_RATE))  # sample index of the next update
+            take = min(x.size - pos, max(due - self._fed, 0))
+            if take:
+                part = x[pos:pos + take]
+                self.decoder.feed(part)
+                self._audio.append(part)
+                self._fed += take
+                pos += take
+            if self._fed >= due:
+                self._updates += 1
+                t0 = time.perf_counter()
+                now = self._fed / TARGET_RATE
+                self.decoder.restart(settled=max(self._emitted / self.fps - self.context, 0.0))
+                n_final = int(math.floor((now - self.lookahead) * self.fps + 1e-9)) + 1 if now >= self.lookahead else 0
+                if n_final > self._emitted:
+                    since = max(self._emitted / self.fps - self.context - 1.0, 0.0)
+                    frames += self._update(now, self.decoder.phones(since=since), n_final)
+                self.stats.update_seconds.append(time.perf_counter() - t0)
+        return frames
+
+    def _update(self, now: float, phones: list[Interval], n_final: int) -> list[StreamFrame]:
+        """Animate the window ending at ``now`` and emit frames ``_emitted .. n_final - 1``."""
+        f0 = max(self._emitted - int(math.ceil(self.context * self.fps)), 0)
+        t0 = f0 / self.fps
+        n_local = int(math.floor((now - t0) * self.fps + 1e-9)) + 1
+        n_local = max(n_local, n_final - f0)
+        window_end = max(now, (f0 + n_local - 1) / self.fps)
+        al = window_alignment(phones, t0, window_end, labels=self.words)
+        a = int(round(t0 * TARGET_RATE))
+        samples = self._audio.read(a, max(int(round(window_end * TARGET_RATE)), a + 1))
+        if not np.any(samples):
+            samples = samples.copy()
+            samples[0] = 1e-6  # all-silent window: frame_loudness floors it
+        from phoneme.loudness import frame_loudness
+
+        loud = frame_loudness(samples, TARGET_RATE, self.fps, n_frames=n_local)
+        ref = self._level.reference(extra=loud[self._emitted - f0:])
+        params = self.styler.params(lambda p: animate_window(
+            al, samples, fps=self.fps, n_frames=n_local, tables=self.tables, jaw=p.jaw, lip=p.lip,
+            model=self.model, loudness_ref_db=ref).weights)
+        res = animate_window(al, samples, fps=self.fps, n_frames=n_local, tables=self.tables,
+                             jaw=params.jaw, lip=params.lip, model=self.model, loudness_ref_db=ref)
+        weights, head = self.styler.apply(res, start_frame=f0, history=self._phones)
+        lo, hi = self._emitted - f0, n_final - f0
+        self._level.add(res.loudness_db[lo:hi])
+        out = []
+        local = al.phones
+        j = 0
+        for k in range(lo, hi):
+            t = k / self.fps
+            while j + 1 < len(local) and local[j].end <= t:
+                j += 1
+            label = local[j].label
+            frame = StreamFrame(f0 + k, (f0 + k) / self.fps, weights[k].copy(),
+                                None if head is None else head[k].copy(), label)
+            out.append(frame)
+            self._weights.append(frame.weights)
+            self._head.append(frame.head_pose)
+        self._record_phones(local, t0, lo / self.fps, hi / self.fps)
+        self._emitted = n_final
+        return out
+
+    def _record_phones(self, local: list[Interval], t0: float, a: float, b: float) -> None:
+        """Append the window's phones over local ``[a, b)`` to the emitted-phones tier (stream time)."""
+        for p in local:
+            if p.end <= a or p.start >= b:
+                continue
+            start, end = t0 + max(p.start, a), t0 + min(p.end, b)
+            last = self._phones[-1] if self._phones else None
+            if last is not None and last.label == p.label and abs(last.end - start) < 1e-6:
+                self._phones[-1] = replace(last, end=end)
+            else:
+                self._phones.append(Interval(p.label, start, end, stress=p.stress))
+
+    # ------------------------------------------------------------------ results
+    def animation(self) -> Animation:
+        """Everything emitted so far as an :class:`~kmtalk.Animation` (phones as they were known)."""
+        if not self._weights:
+            raise KmtalkError("no frame has been emitted yet")
+        weights = np.stack(self._weights)
+        head = None
+        if any(h is not None for h in self._head):
+            head = np.stack([np.zeros(6, np.float32) if h is None else h for h in self._head])
+        meta = {"method": self.method, "stream": {"lookahead": self.lookahead, "hop": self.hop,
+                                                  "context": self.context},
+                "transcript_free": self.transcript is None, "transcript": self.transcript or "",
+                "styles": self.styler.specs, "seed": self.seed}
+        return Animation(fps=self.fps, weights=weights, head_pose=head, phones=list(self._phones), meta=meta)
+
+
+def stream_frames(
+    chunks: Iterable[np.ndarray],
+    transcript: str | os.PathLike[str] | None = None,
+    **options: Any,
+) -> Iterator[StreamFrame]:
+    """Generator: animate an iterable of audio chunks, yielding each frame as soon as it is final.
+
+    ``options`` are those of :class:`Stream` (``sample_rate``, ``lookahead``, ``style`` …).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmtalk.stream import stream_frames
+    >>> silence = (np.zeros(1600, np.float32) for _ in range(5))
+    >>> frames = list(stream_frames(silence, "hello", method="prior"))
+    >>> len(frames), frames[0].index, frames[-1].index
+    (15, 0, 14)
+    """
+    return Stream(transcript, **options).run(chunks)
