@@ -19,6 +19,7 @@ from .qc import QCReport, qc_report
 from .render import render, render_frames
 from .retime import retime
 from .rig import Rig, default_rig
+from .stream import Stream
 
 __version__ = "0.1.0"
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "default_rig",
     "render",
     "render_frames",
+    "Stream",
     "ARKIT_NAMES",
     "Locks",
     "resolve_locks",
