@@ -424,6 +424,7 @@ def run_ray(
     -------
     dict
         ``workers`` (processes that made lines), ``cluster_cpus``, ``lines_made``,
+        ``model_loads`` (lines that found their worker without the model: one per worker),
         ``load_seconds`` (per worker: first-line model and lexicon load),
         ``worker_seconds`` (sum over lines), ``bytes_to_workers``, ``bytes_from_workers``.
 
@@ -438,7 +439,7 @@ def run_ray(
     task = ray.remote(_run_job).options(num_cpus=1, max_retries=max_retries, retry_exceptions=False)
     cpus = int(ray.cluster_resources().get("CPU", 1))
     window = max(2, 2 * cpus)  # lines in flight: keeps workers busy without shipping the whole manifest
-    stats: dict[str, Any] = {"cluster_cpus": cpus, "max_retries": max_retries, "lines_made": 0,
+    stats: dict[str, Any] = {"cluster_cpus": cpus, "max_retries": max_retries, "lines_made": 0, "model_loads": 0,
                              "bytes_to_workers": 0, "bytes_from_workers": 0, "worker_seconds": 0.0}
     load: dict[str, float] = {}
     pending: dict[Any, tuple[ManifestLine, str, LineResult, float]] = {}
@@ -464,6 +465,8 @@ def run_ray(
                 stats["worker_seconds"] += made.seconds
                 stats["bytes_from_workers"] += (sum(len(d) for _, _, d in made.files) + len(made.thumbnail or b"")
                                                 + len(made.preview or b""))
+                if made.load_seconds > 0:
+                    stats["model_loads"] += 1
                 if made.worker:
                     load[made.worker] = max(load.get(made.worker, 0.0), made.load_seconds)
                 try:
