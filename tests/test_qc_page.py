@@ -307,3 +307,27 @@ def test_cli_review_user_errors(tmp_path, capsys):
 def test_cli_review_refuses_other_hosts(project, capsys):
     assert main(["review", str(project), "--host", "0.0.0.0"]) == 2
     assert "this machine only" in capsys.readouterr().err
+
+
+def test_cli_review_serves_the_report(project):
+    """`kmtalk review DIR --port 0 --json` (a real process) prints its URL and serves the page there."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "kmtalk", "review", str(project), "--port", "0", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if line.rstrip() == "}":
+                break
+        info = json.loads("".join(lines))
+        assert info["url"].startswith("http://127.0.0.1:") and info["url"].endswith("/report.html")
+        with urllib.request.urlopen(info["url"], timeout=10) as resp:
+            assert resp.status == 200 and b"report_files/player.js" in resp.read()
+        with urllib.request.urlopen(info["url"].replace("report.html", "api/decisions"), timeout=10) as resp:
+            assert json.load(resp)["format"] == "kmtalk.review.decisions"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -199,7 +199,7 @@ def write_head(path: str | os.PathLike[str]) -> Path:
 
     path = Path(path)
     rig = default_rig()
-    stamp = f"/* kmtalk {__version__} head {rig.name} {rig.n_vertices} */\n"
+    stamp = f"/* kmtalk {__version__} head {rig.name} {rig.n_vertices} v{_VERSION} */\n"
     try:
         with open(path, encoding="utf-8") as fh:
             if fh.readline() == stamp:
