@@ -426,13 +426,17 @@ def run_ray(
         ``workers`` (processes that made lines), ``cluster_cpus``, ``lines_made``,
         ``model_loads`` (lines that found their worker without the model: one per worker),
         ``load_seconds`` (per worker: first-line model and lexicon load),
-        ``worker_seconds`` (sum over lines), ``bytes_to_workers``, ``bytes_from_workers``.
+        ``first_line_seconds`` (per worker: its first line, loading included),
+        ``worker_seconds`` (sum over lines), ``driver_seconds`` (planning, shipping
+        and writing, waits excluded), ``connect_seconds`` (joining or starting
+        Ray), ``bytes_to_workers``, ``bytes_from_workers``.
 
     Raises
     ------
     BackendUnavailableError
         Ray is not installed or the cluster cannot be reached.
     """
+    connect = time.perf_counter()
     ray, started = _connect(address, num_cpus)
     from ray.exceptions import RayError
 
@@ -440,8 +444,10 @@ def run_ray(
     cpus = int(ray.cluster_resources().get("CPU", 1))
     window = max(2, 2 * cpus)  # lines in flight: keeps workers busy without shipping the whole manifest
     stats: dict[str, Any] = {"cluster_cpus": cpus, "max_retries": max_retries, "lines_made": 0, "model_loads": 0,
-                             "bytes_to_workers": 0, "bytes_from_workers": 0, "worker_seconds": 0.0}
+                             "bytes_to_workers": 0, "bytes_from_workers": 0, "worker_seconds": 0.0,
+                             "driver_seconds": 0.0, "connect_seconds": round(time.perf_counter() - connect, 3)}
     load: dict[str, float] = {}
+    first: dict[str, float] = {}
     pending: dict[Any, tuple[ManifestLine, str, LineResult, float]] = {}
 
     def finish(result: LineResult) -> None:
@@ -458,8 +464,8 @@ def run_ray(
                 made: MadeLine = ray.get(ref)
             except RayError as exc:  # the worker died on every try
                 result.status = "failed"
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-                result.message = (f"worker lost {1 + max_retries} times ({type(exc).__name__}: {first})")
+                head = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                result.message = f"worker lost {1 + max_retries} times ({type(exc).__name__}: {head})"
             else:
                 stats["lines_made"] += 1
                 stats["worker_seconds"] += made.seconds
@@ -469,11 +475,13 @@ def run_ray(
                     stats["model_loads"] += 1
                 if made.worker:
                     load[made.worker] = max(load.get(made.worker, 0.0), made.load_seconds)
+                    first.setdefault(made.worker, made.seconds)
                 try:
                     _commit(line, options, digest, made, result, force)
                 except Exception as exc:  # noqa: BLE001 — e.g. a full disk: this line fails, the run goes on
                     _fail(line, result, exc)
                 spent += made.seconds
+            stats["driver_seconds"] += time.perf_counter() - start
             result.seconds = round(spent + time.perf_counter() - start, 3)
             finish(result)
 
@@ -490,6 +498,7 @@ def run_ray(
             except Exception as exc:  # noqa: BLE001 — the line's own failure (e.g. missing audio)
                 _fail(line, result, exc)
                 digest = None
+            stats["driver_seconds"] += time.perf_counter() - start
             if digest is None:
                 result.seconds = round(time.perf_counter() - start, 3)
                 finish(result)
@@ -503,6 +512,8 @@ def run_ray(
         if started:
             ray.shutdown()
     stats["worker_seconds"] = round(stats["worker_seconds"], 3)
+    stats["driver_seconds"] = round(stats["driver_seconds"], 3)
     stats["workers"] = len(load)
     stats["load_seconds"] = {w: round(s, 3) for w, s in sorted(load.items())}
+    stats["first_line_seconds"] = {w: round(s, 3) for w, s in sorted(first.items())}
     return stats
