@@ -1,7 +1,7 @@
 """Exports other than glTF: registry, Live Link CSV, JSON, TextGrid, OBJ/PLY sequences, CLI.
 
 Every file is really written and read back with an independent reader where
-one exists (praatio for TextGrid, open3d for meshes, the csv module / our
+one exists (praatio for TextGrid, Blender's importers for meshes, the csv module / our
 reader for Live Link CSV). The animation is real (LibriVox alignment + the
 linguistic prior, see anim_samples.py).
 """
@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
-import open3d as o3d
 import pytest
 from anim_samples import real_animation
 from praatio import textgrid
@@ -22,9 +24,12 @@ from kmtalk.arkit import ARKIT_NAMES
 from kmtalk.cli import main as cli_main
 from kmtalk.errors import AnimationError, ExportError
 from kmtalk.exporters import export, register, supported_extensions
+from kmtalk.exporters.gltf import vertex_normals
 from kmtalk.exporters.jsonfile import read_json
 from kmtalk.exporters.livelink import format_timecode, parse_timecode, read_livelink_csv
 from kmtalk.rig import default_rig
+
+HERE = Path(__file__).resolve().parent
 
 # The header row of a real Live Link Face recording, byte for byte as published in tests of
 # open-source Live Link Face CSV writers that compare against a real capture (see docs/exports.md).
@@ -202,7 +207,7 @@ def test_json_schema_fields(anim, tmp_path):
     )
     assert len(doc["keys"]) == len(anim.keys)
     assert doc["locks"] == {"45": {"jawOpen": anim.locks[45]["jawOpen"]}}
-    assert doc["audio"]["path"].endswith(".wav") and doc["audio"]["offset"] == 0.0
+    assert doc["audio"]["path"] == anim.audio_path and doc["audio"]["offset"] == 0.0
     assert doc["meta"]["method"] == "prior"
 
 
@@ -269,6 +274,26 @@ def test_textgrid_of_a_slice_is_shifted(anim, tmp_path):
 
 
 # --------------------------------------------------------------------------- mesh sequences
+def _blender_read(*paths: Path) -> dict:
+    """Vertices and polygons of each file as Blender's own PLY/OBJ importers read them."""
+    proc = subprocess.run([sys.executable, str(HERE / "blender_mesh.py"), *map(str, paths)],
+                          check=False, capture_output=True, text=True, timeout=300)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("@@")]
+    assert proc.returncode == 0 and lines, proc.stderr[-2000:]
+    out = json.loads(lines[-1][2:])
+    return {Path(k).name: v for k, v in out.items()}
+
+
+def _ply_normals(path: Path, n_vertices: int) -> np.ndarray:
+    """The nx ny nz columns of a binary PLY whose vertex properties are six float32s."""
+    data = path.read_bytes()
+    body = data.index(b"end_header\n") + len(b"end_header\n")
+    header = data[:body].decode("ascii").splitlines()
+    props = [ln.split()[-1] for ln in header if ln.startswith("property float")]
+    assert header[1] == "format binary_little_endian 1.0" and props == ["x", "y", "z", "nx", "ny", "nz"]
+    return np.frombuffer(data, "<f4", n_vertices * 6, body).reshape(-1, 6)[:, 3:]
+
+
 def test_ply_sequence_read_back_exact(anim, tmp_path):
     part = anim.slice(1.0, 1.4)  # 12 frames
     paths = part.export(tmp_path / "frames" / "%04d.ply")
@@ -276,11 +301,15 @@ def test_ply_sequence_read_back_exact(anim, tmp_path):
     assert sorted(p.name for p in (tmp_path / "frames").iterdir()) == [p.name for p in paths]
     expected = part.vertices(head_pose=True)
     rig = default_rig()
+    got = _blender_read(*(paths[i] for i in (0, 5, 11)))
     for i in (0, 5, 11):
-        mesh = o3d.io.read_triangle_mesh(str(paths[i]))
-        np.testing.assert_array_equal(np.asarray(mesh.vertices, np.float32), expected[i])
-        np.testing.assert_array_equal(np.asarray(mesh.triangles), rig.triangles)
-        assert mesh.has_vertex_normals()
+        mesh = got[paths[i].name]
+        assert mesh["identity"]
+        # the rig's vertex order, bit for bit (float32 in the file)
+        np.testing.assert_array_equal(np.asarray(mesh["vertices"], np.float32), expected[i])
+        np.testing.assert_array_equal(np.asarray(mesh["polygons"]), rig.triangles)
+        normals = _ply_normals(paths[i], rig.n_vertices)
+        np.testing.assert_allclose(normals, vertex_normals(expected[i], rig.triangles), atol=1e-6)
 
 
 def test_obj_sequence_read_back(anim, tmp_path):
@@ -289,12 +318,19 @@ def test_obj_sequence_read_back(anim, tmp_path):
     assert paths[0].name == "f001.obj" and len(paths) == 6
     expected = part.vertices()
     rig = default_rig()
-    for i, p in enumerate(paths):
-        mesh = o3d.io.read_triangle_mesh(str(p))
-        assert len(mesh.vertices) == rig.n_vertices and len(mesh.triangles) == rig.n_triangles
-        # open3d's OBJ reader renumbers vertices in face order: compare triangle corners
-        corners = np.asarray(mesh.vertices)[np.asarray(mesh.triangles)]
-        np.testing.assert_allclose(corners, expected[i][rig.triangles], atol=1e-5)
+    got = _blender_read(paths[0], paths[5])
+    for i in (0, 5):
+        mesh = got[paths[i].name]
+        assert len(mesh["vertices"]) == rig.n_vertices and len(mesh["polygons"]) == rig.n_triangles
+        # vertex order kept (custom-rig reading relies on it); 8 decimals in the text
+        np.testing.assert_allclose(mesh["vertices"], expected[i], atol=1e-7)
+        np.testing.assert_array_equal(np.asarray(mesh["polygons"]), rig.triangles)
+    lines = paths[2].read_text().splitlines()
+    vn = np.array([ln.split()[1:] for ln in lines if ln.startswith("vn ")], float)
+    assert vn.shape == (rig.n_vertices, 3)
+    np.testing.assert_allclose(np.linalg.norm(vn, axis=1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(vn, vertex_normals(expected[2], rig.triangles), atol=1e-6)
+    assert part.export(tmp_path / "bare" / "%d.obj", normals=False)[0].read_text().count("vn ") == 0
 
 
 def test_mesh_sequence_needs_a_pattern(anim, tmp_path):

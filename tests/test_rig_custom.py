@@ -1,5 +1,6 @@
 """Custom rigs: a GLB with ARKit-named morph targets (written with pygltflib) and OBJ targets
-(written with open3d), made from the default head in tmp_path and loaded back."""
+(plain OBJ text written here, so the reader under test, trimesh, is not also the writer), made
+from the default head in tmp_path and loaded back."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import logging
 from pathlib import Path
 
 import numpy as np
-import open3d as o3d
 import pygltflib
 import pytest
 
@@ -104,10 +104,10 @@ def test_gltf_missing_extra_and_wrong_topology(rig, tmp_path, caplog):
 
 
 def write_obj(path: Path, vertices: np.ndarray, triangles: np.ndarray) -> None:
-    mesh = o3d.geometry.TriangleMesh(o3d.utility.Vector3dVector(vertices.astype(np.float64)),
-                                     o3d.utility.Vector3iVector(triangles.astype(np.int32)))
-    assert o3d.io.write_triangle_mesh(str(path), mesh, write_vertex_normals=False,
-                                      write_vertex_colors=False, write_triangle_uvs=False)
+    """A plain OBJ as modelling tools write it: ``v`` lines in vertex order, 1-based ``f`` lines."""
+    lines = [f"v {x:.9g} {y:.9g} {z:.9g}" for x, y, z in np.asarray(vertices, np.float64)]
+    lines += [f"f {a + 1} {b + 1} {c + 1}" for a, b, c in np.asarray(triangles)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

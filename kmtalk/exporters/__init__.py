@@ -2,7 +2,7 @@
 
 Like trimesh's ``export``, :func:`export` looks the extension up in a
 registry and hands the animation to that format's writer. Writers are loaded
-lazily, so importing kmtalk does not import open3d, praatio or pygltflib.
+lazily, so importing kmtalk does not import trimesh, praatio or pygltflib.
 
 =============  ===================================================  ====================
 extension      format                                               module

@@ -1,12 +1,14 @@
-"""Per-frame ``.obj`` / ``.ply`` mesh sequences, written with open3d.
+"""Per-frame ``.obj`` / ``.ply`` mesh sequences, written with trimesh.
 
 The path is a printf-style pattern with one integer field, e.g.
 ``frames/%04d.obj`` → ``frames/0000.obj``, ``frames/0001.obj`` … One mesh per
 frame: the rig's vertices for that frame (with the head pose applied when the
 animation has one — a mesh file has no other way to carry it; pass
-``head_pose=False`` for face-local meshes), its triangles and vertex normals.
-OBJ is text with 6 significant digits (open3d's writer); PLY is binary and
-exact. All files appear together or none do.
+``head_pose=False`` for face-local meshes), its triangles and vertex normals
+(area-weighted, as in the glTF export). Vertices keep the rig's order in both
+formats. OBJ is text with 8 decimal places; PLY is binary little-endian
+float32, exactly the animation's vertices. All files appear together or none
+do.
 
 Examples
 --------
@@ -14,8 +16,8 @@ Examples
 >>> from kmtalk.animation import Animation
 >>> anim = Animation(fps=30, weights=np.zeros((2, 52)))
 >>> pattern = os.path.join(tempfile.mkdtemp(), "f", "%03d.ply")
->>> paths = write_mesh_sequence(anim, pattern)  # doctest: +SKIP
->>> [p.name for p in paths]  # doctest: +SKIP
+>>> paths = write_mesh_sequence(anim, pattern)
+>>> [p.name for p in paths]
 ['000.ply', '001.ply']
 """
 
@@ -78,7 +80,7 @@ def write_mesh_sequence(
     first: int = 0,
     normals: bool = True,
 ) -> list[Path]:
-    """Write one ``.obj`` or ``.ply`` mesh per frame through open3d.
+    """Write one ``.obj`` or ``.ply`` mesh per frame through trimesh.
 
     Parameters
     ----------
@@ -102,33 +104,44 @@ def write_mesh_sequence(
     Raises
     ------
     ExportError
-        Not a frame pattern, or open3d failed to write a file (nothing is left behind).
+        Not a frame pattern, or a file could not be written (nothing is left behind).
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from kmtalk.animation import Animation
+    >>> anim = Animation(fps=30, weights=np.zeros((3, 52)))
+    >>> paths = write_mesh_sequence(anim, os.path.join(tempfile.mkdtemp(), "%02d.obj"), normals=False)
+    >>> [p.name for p in paths], paths[0].read_text().count("\\nv ") > 5000
+    (['00.obj', '01.obj', '02.obj'], True)
     """
-    import open3d as o3d
+    import trimesh
+    from trimesh.exchange.obj import export_obj
+    from trimesh.exchange.ply import export_ply
+
+    from .gltf import vertex_normals
 
     rig = rig if rig is not None else anim.get_rig()
     paths = frame_paths(pattern, anim.n_frames, first=first)
     verts = anim.vertices(rig, head_pose=head_pose)
-    triangles = o3d.utility.Vector3iVector(np.asarray(rig.triangles, dtype=np.int32))
-    ascii_out = Path(os.fspath(pattern)).suffix.lower() == ".obj"
+    triangles = np.asarray(rig.triangles, dtype=np.int64)
+    ply = Path(os.fspath(pattern)).suffix.lower() == ".ply"
     with atomic_files(paths) as tmps:
         for i, tmp in enumerate(tmps):
-            mesh = o3d.geometry.TriangleMesh(
-                o3d.utility.Vector3dVector(verts[i].astype(np.float64)), triangles
-            )
+            # process=False, validate=False: no merging, re-ordering or clean-up of vertices
+            mesh = trimesh.Trimesh(vertices=verts[i], faces=triangles, process=False, validate=False)
             if normals:
-                mesh.compute_vertex_normals()
-                mesh.triangle_normals = o3d.utility.Vector3dVector()  # OBJ cannot hold them
-            ok = o3d.io.write_triangle_mesh(
-                str(tmp),
-                mesh,
-                write_ascii=ascii_out,
-                write_vertex_normals=normals,
-                write_vertex_colors=False,
-                write_triangle_uvs=False,
-                print_progress=False,
-            )
-            if not ok:
-                raise ExportError(f"open3d could not write frame {i} to {paths[i]}")
+                mesh.vertex_normals = vertex_normals(verts[i], triangles)
+            try:
+                if ply:
+                    data = export_ply(mesh, encoding="binary", vertex_normal=normals,
+                                      include_attributes=False)
+                else:
+                    data = export_obj(mesh, include_normals=normals, include_color=False,
+                                      include_texture=False, write_texture=False, digits=8,
+                                      header=None).encode("utf-8")
+                tmp.write_bytes(data)
+            except (OSError, ValueError) as err:
+                raise ExportError(f"could not write frame {i} to {paths[i]}: {err}") from err
     log.info("wrote %d meshes to %s", len(paths), os.fspath(pattern))
     return paths
