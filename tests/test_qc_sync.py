@@ -19,7 +19,7 @@ HELLO = ROOT / "assets" / "examples" / "hello.wav"
 def _lines(speech_dir: Path) -> list[tuple[Path, str]]:
     out = [(HELLO, HELLO.with_suffix(".txt").read_text("utf-8").strip())]
     for stem in ("sense_and_sensibility_01_austen_64kb-0870", "sense_and_sensibility_01_austen_64kb-0890"):
-        wav = speech_dir / "librivox" / f"{stem}.wav"
+        wav = speech_dir / "librivox" / f"{stem}.flac"
         out.append((wav, wav.with_suffix(".txt").read_text("utf-8").strip()))
     mfa = speech_dir / "mfa_tests" / "61-70968-0000.flac"
     out.append((mfa, mfa.with_suffix(".lab").read_text("utf-8").strip()))
