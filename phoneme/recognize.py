@@ -1,17 +1,21 @@
-"""Speech recognition with pocketsphinx's bundled US-English model (for animating without a transcript).
+"""Speech recognition for animating without a transcript: Whisper when installed, else pocketsphinx.
 
-The result is approximate — pocketsphinx's default language model mis-hears
-many words — but the *phones* it implies usually look right on a face
-(a mis-heard "weakness" for "weaknesses" still closes the lips on the right
-frames). kmtalk marks animations made this way as transcript-free with a
-lower confidence.
+:func:`recognize` picks the recogniser (``recognizer="auto"``): Whisper
+(:mod:`phoneme.whisper`, the ``kmtalk[asr]`` extra) when it is installed,
+otherwise pocketsphinx's bundled US-English model. The result says which
+one heard the words (``Recognition.recognizer``).
+
+pocketsphinx's n-gram decoder mis-hears many words, but the *phones* it
+implies usually look right on a face (a mis-heard "weakness" for
+"weaknesses" still closes the lips on the right frames). kmtalk marks
+animations made this way as transcript-free with a lower confidence.
 
 Examples
 --------
 >>> from phoneme.recognize import recognize
 >>> r = recognize("../shared/data/video-dev/retalking_1.wav")  # doctest: +SKIP
->>> r.text.split()[:2]  # doctest: +SKIP
-['my', 'biggest']
+>>> r.recognizer, r.text.split()[:2]  # doctest: +SKIP
+('whisper-tiny.en', ['my', 'biggest'])
 """
 
 from __future__ import annotations
@@ -24,10 +28,10 @@ from functools import lru_cache
 import numpy as np
 
 from .audio import AudioSource, load_audio
-from .errors import TranscriptError
+from .errors import BackendUnavailableError, TranscriptError
 from .types import Interval
 
-__all__ = ["Recognition", "recognize"]
+__all__ = ["RECOGNIZERS", "Recognition", "available_recognizer", "recognize"]
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +50,28 @@ class Recognition:
     words : list of Interval
         Each recognised word with its time span and posterior probability as ``confidence``.
     confidence : float
-        Mean word posterior (0–1).
+        Mean word posterior or probability (0–1).
+    recognizer : str
+        Who heard it: ``"pocketsphinx"``, ``"whisper-tiny.en"`` or ``"whisper-base"``.
+    language : str or None
+        The language transcribed (Whisper's code; ``"en"`` for pocketsphinx).
+    language_probability : float or None
+        When the language was detected rather than given: its probability.
     """
 
     text: str
     words: list[Interval] = field(default_factory=list)
     confidence: float = 0.0
+    recognizer: str = "pocketsphinx"
+    language: str | None = "en"
+    language_probability: float | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready summary (words as ``[label, start, end, confidence]``)."""
+        return {"text": self.text, "recognizer": self.recognizer, "language": self.language,
+                "language_probability": self.language_probability, "confidence": round(self.confidence, 4),
+                "words": [[w.label, round(w.start, 3), round(w.end, 3),
+                           None if w.confidence is None else round(w.confidence, 4)] for w in self.words]}
 
 
 _LOCK = threading.Lock()
@@ -64,7 +84,7 @@ DECODER_OPTIONS: dict[str, object] = {"fwdflat": False, "maxhmmpf": 5000}
 
 
 @lru_cache(maxsize=1)
-def _decoder():  # noqa: ANN202 - pocketsphinx.Decoder
+def _decoder():
     """One decoder per process (building it costs ~0.27 s)."""
     from pocketsphinx import Decoder
 
@@ -77,13 +97,48 @@ def _clean(word: str) -> str | None:
     return word.split("(")[0].lower()  # "for(3)" → "for"
 
 
-def recognize(audio: AudioSource) -> Recognition:
-    """Recognise English speech with pocketsphinx's default acoustic and language model.
+#: Recognisers :func:`recognize` knows.
+RECOGNIZERS = ("auto", "whisper", "pocketsphinx")
+
+
+def available_recognizer(language: str | None = "en") -> str | None:
+    """The recogniser ``recognize(recognizer="auto")`` would use for ``language`` (None: none can).
+
+    Whisper when the ``kmtalk[asr]`` extra is installed (tiny.en for English,
+    the multilingual base model otherwise), else pocketsphinx for English.
+    Nothing is imported or loaded.
+
+    Examples
+    --------
+    >>> from phoneme.recognize import available_recognizer
+    >>> available_recognizer("en") in ("whisper-tiny.en", "whisper-base", "pocketsphinx")
+    True
+    """
+    from . import whisper
+
+    name = whisper.pick_model(language)
+    if whisper.missing_reason(name) is None:
+        return f"whisper-{name}"
+    return "pocketsphinx" if language is None or whisper.whisper_language(language) == "en" else None
+
+
+def recognize(audio: AudioSource, *, recognizer: str = "auto", language: str | None = "en",
+              **options: object) -> Recognition:
+    """Recognise speech: Whisper when installed, else pocketsphinx (English).
 
     Parameters
     ----------
     audio : path or (samples, sample_rate)
         Anything :func:`phoneme.audio.load_audio` accepts.
+    recognizer : {"auto", "whisper", "pocketsphinx"}
+        ``"auto"``: Whisper when the ``kmtalk[asr]`` extra is installed, else
+        pocketsphinx.
+    language : str or None, default "en"
+        The language spoken; None lets Whisper detect it. pocketsphinx hears
+        US English only.
+    **options
+        Passed to :func:`phoneme.whisper.transcribe` (``model``, ``beam_size``,
+        ``compute_type``, ``threads``).
 
     Returns
     -------
@@ -94,9 +149,28 @@ def recognize(audio: AudioSource) -> Recognition:
     AudioError
         Unusable audio.
     TranscriptError
-        No word was recognised (no speech found).
+        No word was recognised (no speech found), or no recogniser here hears
+        ``language``.
+    BackendUnavailableError
+        ``recognizer="whisper"`` without the asr extra.
     """
-    samples, sr = load_audio(audio, sample_rate=_SAMPLE_RATE)
+    if recognizer not in RECOGNIZERS:
+        raise BackendUnavailableError(f"unknown recogniser {recognizer!r}; choose from {', '.join(RECOGNIZERS)}")
+    from . import whisper
+
+    if recognizer == "whisper" or (recognizer == "auto" and available_recognizer(language) not in
+                                   (None, "pocketsphinx")):
+        return whisper.transcribe(audio, language=language, **options)  # type: ignore[arg-type]
+    if language is not None and whisper.whisper_language(language) != "en":
+        reason = whisper.missing_reason("base") or "pocketsphinx hears English only"
+        raise TranscriptError(f"no recogniser here hears {language!r} speech: pocketsphinx is English only, and "
+                              f"{reason}; or give the transcript")
+    return _pocketsphinx(audio)
+
+
+def _pocketsphinx(audio: AudioSource) -> Recognition:
+    """Recognise English speech with pocketsphinx's default acoustic and language model."""
+    samples, _ = load_audio(audio, sample_rate=_SAMPLE_RATE)
     pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
     with _LOCK:
         decoder = _decoder()
@@ -118,4 +192,4 @@ def recognize(audio: AudioSource) -> Recognition:
     conf = float(np.mean([w.confidence for w in words]))
     text = " ".join(w.label for w in words)
     log.info("recognised %d words (mean confidence %.2f): %s", len(words), conf, text)
-    return Recognition(text=text, words=words, confidence=conf)
+    return Recognition(text=text, words=words, confidence=conf, recognizer="pocketsphinx", language="en")
