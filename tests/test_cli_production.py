@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -84,3 +85,35 @@ def test_exit_codes_are_documented():
     helps = subprocess.run([sys.executable, "-m", "kmtalk", "batch", "--help"], capture_output=True, text=True,
                            check=True)
     assert "exit status" in helps.stdout and "3" in helps.stdout and "--qc-fail-ok" in helps.stdout
+
+
+# ---------------------------------------------------------------- 4. broken pipes
+
+
+def _closed_pipe(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """Run ``kmtalk ARGS`` with its stdout a pipe whose reading end is closed before it writes (``| head -0``)."""
+    read_fd, write_fd = os.pipe()
+    os.close(read_fd)
+    try:
+        return subprocess.run([sys.executable, "-m", "kmtalk", *args], stdout=write_fd, stderr=subprocess.PIPE,
+                              text=True, cwd=cwd, timeout=300, check=False)
+    finally:
+        os.close(write_fd)
+
+
+@pytest.mark.parametrize("command", ["align", "batch", "help"])
+def test_broken_pipe_exits_quietly(takes, command):
+    if command == "align":
+        args = ["align", str(takes / "slow.wav"), "--text", TEXT, "--json"]
+    elif command == "batch":
+        (takes / "pipe.csv").write_text(f"id,audio,transcript\nl1,{takes / 'slow.wav'},{TEXT}\n", "utf-8")
+        args = ["batch", str(takes / "pipe.csv"), "--workers", "1", "--no-thumbnails", "--json",
+                "--out", str(takes / "pipe")]
+    else:
+        args = ["--help"]
+    proc = _closed_pipe(args, takes)
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip() == "", proc.stderr
+    # 128 + SIGPIPE, what a shell reports for a writer whose reader left; argparse's own --help output
+    # swallows the error itself and exits 0.
+    assert proc.returncode == (141 if command != "help" else 0)

@@ -18,10 +18,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from typing import Sequence
 
 from ..errors import KmtalkError
+from .common import EXIT_BROKEN_PIPE
 
 __all__ = ["main", "build_parser"]
 
@@ -55,7 +57,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the process exit status."""
+    """Run the CLI; returns the process exit status (see :mod:`kmtalk.cli.common` for the codes).
+
+    When the reader of stdout goes away (``kmtalk batch ... --json | head``) the
+    command stops quietly with status 141 (128 + SIGPIPE, what a shell reports for
+    a writer whose reader left), like any well-behaved Unix filter.
+    """
+    try:
+        try:
+            status = _run(argv)
+        except SystemExit:  # argparse: --help, --version, usage errors
+            sys.stdout.flush()
+            raise
+        sys.stdout.flush()  # a closed pipe shows up here, not as a message at interpreter exit
+        return status
+    except BrokenPipeError:
+        # Python's recommended handling: point stdout at /dev/null so the final flush cannot fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_BROKEN_PIPE
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

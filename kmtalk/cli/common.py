@@ -8,6 +8,7 @@ Exit statuses of every ``kmtalk`` command:
 2     a user's mistake (bad option, unreadable input, unwritable output): one line on stderr
 3     QC failed (``retime --qc``, ``batch``), unless ``--qc-fail-ok``; the outputs are written
 130   interrupted
+141   stdout's reader went away (``kmtalk ... | head``): stopped quietly, as after SIGPIPE
 ====  ==========================================================================
 """
 
@@ -21,7 +22,7 @@ from typing import Any
 
 from ..errors import TranscriptError
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_QC", "EXIT_STATUS_HELP", "EXIT_USAGE", "add_transcript_options",
+__all__ = ["EXIT_BROKEN_PIPE", "EXIT_FAILED", "EXIT_OK", "EXIT_QC", "EXIT_STATUS_HELP", "EXIT_USAGE", "add_transcript_options",
            "emit", "read_transcript", "write_animation"]
 
 EXIT_OK = 0
@@ -31,9 +32,11 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 #: QC failed (opt out with ``--qc-fail-ok``); a failed line (1) outranks it.
 EXIT_QC = 3
+#: 128 + SIGPIPE: the reader of stdout went away; the command stopped quietly.
+EXIT_BROKEN_PIPE = 141
 #: The exit-status paragraph for ``--help`` epilogs.
 EXIT_STATUS_HELP = ("exit status: 0 ok, 1 a batch line failed, 2 usage error, "
-                    "3 QC failed (unless --qc-fail-ok), 130 interrupted")
+                    "3 QC failed (unless --qc-fail-ok), 130 interrupted, 141 stdout closed (| head)")
 
 
 def add_transcript_options(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
