@@ -90,6 +90,56 @@ def _transcript(transcript: str | os.PathLike[str] | None) -> str | None:
     return transcript
 
 
+#: Transcript-free confidences are the recogniser's mean word confidence scaled down by these factors
+#: (a convention marking them less certain than a given transcript, not a measurement).
+_FREE_CONFIDENCE = {"pocketsphinx": 0.5, "whisper": 0.8}
+
+
+def hear_line(samples: np.ndarray, sr: int, language: str, recognizer: str = "auto") -> tuple[str, str, dict[str, Any]]:
+    """Recognise a line for transcript-free animation: (text, language heard in, meta fields).
+
+    Whisper when the ``kmtalk[asr]`` extra is installed, else pocketsphinx (English only);
+    see :func:`phoneme.hearing.hear`. The meta fields record the recogniser, what it heard,
+    the language it was heard in and any warning.
+    """
+    from phoneme.hearing import hear
+
+    heard = hear((samples, sr), language=language, recognizer=recognizer)
+    rec = heard.recognition
+    factor = _FREE_CONFIDENCE["pocketsphinx" if rec.recognizer == "pocketsphinx" else "whisper"]
+    meta: dict[str, Any] = {"transcript_free": True, "recognised": rec.text, "recognizer": rec.recognizer,
+                            "confidence": round(factor * rec.confidence, 3), "heard": heard.to_dict()}
+    if heard.language != language:
+        meta.update(language=heard.language, requested_language=language)
+    return rec.text, heard.language, meta
+
+
+def check_line(samples: np.ndarray, sr: int, text: str, language: str, *, check: bool | None,
+               strict: bool, recognizer: str = "auto") -> dict[str, Any] | None:
+    """Run the transcript check (:func:`phoneme.hearing.check_transcript`) as ``animate`` does.
+
+    ``check`` None: only when Whisper is installed; True: with any recogniser; False: never.
+    Returns the check as a dict (None when it did not run). A mismatch is logged as a
+    warning, and raised as a :class:`TranscriptError` under ``strict``.
+    """
+    if check is False:
+        return None
+    if check is None:
+        from phoneme.recognize import available_recognizer
+
+        if not (available_recognizer(language) or "").startswith("whisper"):
+            log.debug("transcript check skipped: Whisper is not installed (pip install 'kmtalk[asr]')")
+            return None
+    from phoneme.hearing import check_transcript
+
+    result = check_transcript((samples, sr), text, language=language, recognizer=recognizer)
+    if not result.ok:
+        if strict:
+            raise TranscriptError(f"{result.message} (refused under strict; fix the transcript or the audio)")
+        log.warning("transcript check: %s", result.message)
+    return result.to_dict()
+
+
 def animate(
     audio: AudioSource,
     transcript: str | os.PathLike[str] | None = None,
@@ -104,6 +154,9 @@ def animate(
     seed: int = 0,
     method: str = "auto",
     checkpoint: str | os.PathLike[str] | None = None,
+    check_transcript: bool | None = None,
+    strict: bool = False,
+    recognizer: str = "auto",
 ) -> Animation:
     """Animate a face from speech.
 
@@ -113,9 +166,13 @@ def animate(
         Speech (WAV/FLAC/OGG/MP3, any rate, mono or stereo).
     transcript : str or path, optional
         What is said (a ``.txt`` path is read). ``None`` (and no
-        ``alignment``): the speech is recognised with pocketsphinx and the
-        result is marked ``meta["transcript_free"] = True`` with a lower
-        ``meta["confidence"]``.
+        ``alignment``): the speech is recognised — by Whisper when the
+        ``kmtalk[asr]`` extra is installed, else by pocketsphinx (English) —
+        and the result is marked ``meta["transcript_free"] = True`` with a
+        lower ``meta["confidence"]``, the recogniser in
+        ``meta["recognizer"]``. When Whisper hears another language than
+        ``language`` it warns, and when sure it animates the language heard
+        (``meta["language"]``, ``meta["requested_language"]``).
     fps : float, default 30
         Output frame rate.
     language : str, default "en"
@@ -146,6 +203,17 @@ def animate(
     checkpoint : path, optional
         A trained model folder (``model.safetensors`` + ``config.json``), e.g.
         the output of ``kmtalk train``.
+    check_transcript : bool, optional
+        Compare the transcript with what the audio says
+        (:func:`phoneme.hearing.check_transcript`; result in
+        ``meta["transcript_check"]``, a mismatch is logged as a warning and
+        lowers ``meta["confidence"]``). Default: when Whisper is installed.
+        ``False`` skips it; ``True`` runs it with pocketsphinx too (noisy).
+    strict : bool, default False
+        A transcript that does not match the audio (or no speech heard) is a
+        :class:`TranscriptError` instead of a warning.
+    recognizer : {"auto", "whisper", "pocketsphinx"}
+        Who hears the speech (transcript-free and the check).
 
     Returns
     -------
@@ -180,16 +248,11 @@ def animate(
         from phoneme import align
 
         if text is None:
-            from phoneme.multilingual import is_english
-            from phoneme.recognize import recognize
-
-            if not is_english(language):
-                raise TranscriptError(f"animating without a transcript needs English speech (the recogniser "
-                                      f"is English only); give the transcript of this {language!r} line")
-
-            heard = recognize((samples, sr))
-            text = heard.text
-            meta.update(transcript_free=True, recognised=text, confidence=round(0.5 * heard.confidence, 3))
+            text, language, heard = hear_line(samples, sr, language, recognizer)
+            meta.update(heard)
+        else:
+            meta["transcript_check"] = check_line(samples, sr, text, language, check=check_transcript,
+                                                  strict=strict, recognizer=recognizer)
         al = align((samples, sr), text, aligner=aligner, language=language)
         meta["aligner"] = al.aligner
     if not al.phones:
@@ -199,6 +262,9 @@ def animate(
     if "confidence" not in meta:
         confs = [w.confidence for w in al.spoken_words() if w.confidence is not None]
         meta["confidence"] = round(float(np.mean(confs)), 3) if confs else None
+    check = meta.get("transcript_check")
+    if check and not check["ok"]:  # not a confident animation: the words are not what is said
+        meta["confidence"] = round(min(meta["confidence"] or 0.0, max(0.0, 1.0 - (check["wer"] or 1.0))), 3)
 
     if isinstance(locks, (str, os.PathLike)):
         locks = read_locks_file(locks)

@@ -71,7 +71,7 @@ from .animation import Animation
 from .arkit import ARKIT_NAMES
 from .correspond import PhoneMatch, match_phones
 from .correspond import match_words as word_pairs
-from .errors import AnimationError, KmtalkError, TranscriptError
+from .errors import AnimationError, KmtalkError
 from .locks import merge_locks, read_locks_file, resolve_locks
 from .prior import n_frames_for
 
@@ -329,8 +329,13 @@ def retime(
     audio : path or (samples, sample_rate)
         The new (dubbed) line.
     transcript : str or path, optional
-        What the new line says (a ``.txt`` path is read). Needed unless
-        ``alignment=`` is given.
+        What the new line says (a ``.txt`` path is read). Without it (and
+        without ``alignment=``) the new line is recognised, as by
+        :func:`kmtalk.animate` (Whisper in any language it knows when the
+        ``kmtalk[asr]`` extra is installed, else pocketsphinx for English);
+        with it, it is checked against the audio (``check_transcript``,
+        ``strict`` and ``recognizer`` in ``animate_options`` work as in
+        :func:`kmtalk.animate`).
     language : str, default "en"
         Language of the new line.
     fps : float, optional
@@ -365,7 +370,8 @@ def retime(
     AnimationError
         The source has no phone timeline.
     TranscriptError
-        Neither a transcript nor an alignment for the new line.
+        No transcript or alignment and no speech recognised in the new line;
+        under ``strict``, a transcript that does not match it.
     AudioError, AlignmentError, LexiconError, LockError
         As :func:`kmtalk.animate`.
 
@@ -379,7 +385,7 @@ def retime(
     """
     from phoneme import align
 
-    from .api import _alignment, animate
+    from .api import _alignment, animate, check_line, hear_line
 
     if not isinstance(source, Animation):
         source = Animation.load(source)
@@ -396,15 +402,22 @@ def retime(
     given = options.pop("alignment", None)
     extra = options.pop("locks", None)
     lexicon = options.get("lexicon")
+    check = options.pop("check_transcript", None)
+    strict = bool(options.pop("strict", False))
+    recognizer = options.pop("recognizer", "auto")
 
     samples, sr = load_audio(audio, sample_rate=_SAMPLE_RATE)
     duration = samples.size / sr
     text = _text(transcript)
+    heard: dict[str, Any] = {}
+    checked: dict[str, Any] | None = None
     if given is not None:
         target = _alignment(given, duration)
     else:
         if text is None:
-            raise TranscriptError("retime needs the new line's transcript (or alignment=...)")
+            text, language, heard = hear_line(samples, sr, language, recognizer)
+        else:
+            checked = check_line(samples, sr, text, language, check=check, strict=strict, recognizer=recognizer)
         target = align((samples, sr), text, aligner=aligner, language=language)
     n = n_frames_for(duration, fps)
 
@@ -452,6 +465,12 @@ def retime(
         all_locks = merge_locks(carried, resolve_locks(extra, n_frames=n, fps=fps))
 
     anim = animate(audio, text, fps=fps, language=language, alignment=target, locks=all_locks, **options)
+    anim.meta.update(heard)
+    if checked is not None:
+        anim.meta["transcript_check"] = checked
+        if not checked["ok"]:
+            anim.meta["confidence"] = round(min(anim.meta.get("confidence") or 0.0,
+                                                max(0.0, 1.0 - (checked["wer"] or 1.0))), 3)
     anim.meta["retime"] = {
         "source": {"duration": source.duration, "fps": source.fps, "n_frames": source.n_frames,
                    "transcript": source.meta.get("transcript"), "language": source.meta.get("language"),

@@ -33,6 +33,42 @@ def _style(specs: list[str] | None) -> list[Any] | None:
     return out
 
 
+def add_hearing_options(p: argparse.ArgumentParser) -> None:
+    """``--strict``, ``--no-check`` and ``--recognizer`` (shared by animate and retime)."""
+    p.add_argument("--strict", action="store_true",
+                   help="refuse (exit 2) when the transcript does not match what is heard in the audio, "
+                        "or nothing is heard")
+    p.add_argument("--no-check", action="store_true",
+                   help="do not compare the transcript with the audio (by default it is compared when "
+                        "Whisper is installed: pip install 'kmtalk[asr]')")
+    p.add_argument("--recognizer", choices=("auto", "whisper", "pocketsphinx"), default="auto",
+                   help="who hears the speech without a transcript, and for the check (default: auto, "
+                        "Whisper when installed)")
+
+
+def hearing_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of :func:`kmtalk.animate` set by :func:`add_hearing_options`."""
+    return {"check_transcript": False if args.no_check else None, "strict": args.strict,
+            "recognizer": args.recognizer}
+
+
+HEARING_KEYS = ("recognizer", "recognised", "language", "requested_language", "transcript_check", "heard")
+
+
+def hearing_lines(meta: dict[str, Any]) -> str:
+    """Human-readable lines about what was heard and the transcript check."""
+    text = ""
+    if meta.get("transcript_free"):
+        text += (f"\nno transcript: animated from speech recognised by {meta.get('recognizer', 'pocketsphinx')}: "
+                 f"{meta.get('recognised')!r}")
+    for w in (meta.get("heard") or {}).get("warnings", []):
+        text += f"\nwarning: {w}"
+    check = meta.get("transcript_check")
+    if check and not check["ok"]:
+        text += f"\nwarning: transcript check: {check['message']}"
+    return text
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "animate", help=HELP, description=HELP.capitalize() + ". Without --text/--text-file/--textgrid "
@@ -60,6 +96,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lexicon", type=Path, metavar="FILE", help="your own viseme lexicon (JSON)")
     p.add_argument("--aligner", default="auto", help="forced-aligner backend (default: auto)")
     p.add_argument("--language", default="en", help="language code (default: en)")
+    add_hearing_options(p)
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.set_defaults(func=run)
 
@@ -70,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     anim = animate(
         args.audio, read_transcript(args), fps=args.fps, language=args.language, aligner=args.aligner,
         alignment=args.textgrid, lexicon=args.lexicon, style=_style(args.style), locks=args.locks,
-        method=args.method, checkpoint=args.checkpoint,
+        method=args.method, checkpoint=args.checkpoint, **hearing_options(args),
     )
     written = write_animation(anim, args.output)
     summary = {
@@ -79,11 +116,11 @@ def run(args: argparse.Namespace) -> int:
         "keys": len(anim.keys), "locks": len(anim.locks),
         **{k: anim.meta.get(k) for k in ("method", "transcript", "transcript_free", "confidence",
                                         "alignment_issues")},
+        **{k: anim.meta.get(k) for k in HEARING_KEYS},
     }
     text = (f"wrote {written[0]}" + (f" (+{len(written) - 1} more files)" if len(written) > 1 else "")
             + f": {anim.n_frames} frames at {anim.fps:g} fps, {len(anim.keys)} key motions")
-    if anim.meta.get("transcript_free"):
-        text += f"\nno transcript: animated from recognised speech {anim.meta.get('recognised')!r}"
+    text += hearing_lines(anim.meta)
     for issue in anim.meta.get("alignment_issues") or []:
         text += f"\nwarning: {issue}"
     emit(args, summary, text)
