@@ -31,7 +31,7 @@ def takes(tmp_path_factory):
     for name, voice, rate in (("slow", "en-us", 140), ("fast", "en-gb+f3", 215)):
         subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-w", str(d / f"{name}.wav"), TEXT],
                        check=True, capture_output=True)
-    src = kmtalk.animate(d / "slow.wav", TEXT, method="prior")
+    src = kmtalk.animate(d / "slow.wav", TEXT, method="prior", locks={30: {"mouthSmileLeft": 0.6}})
     src.save(d / "src.npz")
     src.export(d / "src.json")
     return d
@@ -117,3 +117,35 @@ def test_broken_pipe_exits_quietly(takes, command):
     # 128 + SIGPIPE, what a shell reports for a writer whose reader left; argparse's own --help output
     # swallows the error itself and exits 0.
     assert proc.returncode == (141 if command != "help" else 0)
+
+
+# ---------------------------------------------------------------- 5. a .json source for retime
+
+
+def test_retime_reads_a_json_source(takes, capsys):
+    out = takes / "from_json.npz"
+    args = [str(takes / "slow.wav"), "--text", TEXT, "--json", "-o"]
+    assert main(["retime", str(takes / "src.json"), *args, str(out)]) == 0
+    from_json = json.loads(capsys.readouterr().out)
+    assert main(["retime", str(takes / "src.npz"), *args, str(takes / "from_npz.npz")]) == 0
+    from_npz = json.loads(capsys.readouterr().out)
+    assert out.is_file() and len(from_json["placed"]) == 1 and from_json["placed"] == from_npz["placed"]
+
+
+def test_wrong_source_is_a_clear_error(takes, capsys):
+    from kmtalk.animation import Animation
+    from kmtalk.errors import AnimationError
+
+    with pytest.raises(AnimationError, match="JSON") as info:
+        Animation.load(takes / "src.json")
+    assert "pickle" not in str(info.value)
+    from kmtalk.retime import retime
+
+    with pytest.raises(AnimationError, match="read_json"):  # the library names the reader to use
+        retime(takes / "src.json", takes / "slow.wav", TEXT)
+    bad = takes / "notes.txt"
+    bad.write_text("not an animation", "utf-8")
+    assert main(["retime", str(bad), str(takes / "slow.wav"), "--text", TEXT, "-o", str(takes / "x.npz")]) == 2
+    err = capsys.readouterr().err
+    assert "pickle" not in err and err.count("\n") == 1 and "error:" in err
+    assert not (takes / "x.npz").exists()

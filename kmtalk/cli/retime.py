@@ -28,9 +28,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                + EXIT_STATUS_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("source", type=Path, help="the source animation (.npz written by kmtalk)")
+    p.add_argument("source", type=Path, help="the source animation (.npz or .json written by kmtalk)")
     p.add_argument("audio", type=Path, help="the new line's audio")
-    add_transcript_options(p, required=True)
+    add_transcript_options(p, required=False)
     p.add_argument("-o", "--output", type=Path, required=True,
                    help="output file (.npz, .csv, .json, .glb/.gltf, .TextGrid, frames/%%04d.obj, .mp4)")
     p.add_argument("--language", default="en", help="language of the new line (default: en)")
@@ -50,22 +50,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..qc import qc_report
     from ..retime import retime
+    from .export import read_animation
 
     options = {"aligner": args.aligner}
     if args.textgrid is not None:
         options["alignment"] = args.textgrid
     if args.locks is not None:
         options["locks"] = args.locks
-    anim = retime(args.source, args.audio, read_transcript(args), language=args.language, fps=args.fps,
+    options.update(hearing_options(args))
+    source = read_animation(args.source)  # .npz, or kmtalk's .json export
+    anim = retime(source, args.audio, read_transcript(args), language=args.language, fps=args.fps,
                   detect_edits=not args.no_detect_edits, **options)
     written = write_animation(anim, args.output)
     info = anim.meta["retime"]
     summary = {"output": [str(p) for p in written], "frames": anim.n_frames, "fps": anim.fps,
                "duration": anim.duration, "placed": info["placed"], "unplaced": info["unplaced"],
-               "edited_frames": info["edited_frames"], "issues": info["issues"]}
+               "edited_frames": info["edited_frames"], "issues": info["issues"],
+               **{k: anim.meta.get(k) for k in ("transcript_free", *HEARING_KEYS)}}
     text = (f"wrote {written[0]}: {anim.n_frames} frames; carried {len(info['placed'])} anchors "
             f"({sum(p['kind'] == 'lock' for p in info['placed'])} locks, "
             f"{sum(p['kind'] == 'edit' for p in info['placed'])} edited frames)")
+    text += hearing_lines(anim.meta)
     for u in info["unplaced"]:
         text += f"\nnot placed: {u['kind']} at source frame {u['source_frame']}: {u['reason']}"
     for issue in info["issues"]:
