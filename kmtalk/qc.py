@@ -118,6 +118,10 @@ class QCReport:
         What the aperture was correlated with: ``"phones"`` or ``"loudness"`` (see :func:`av_sync`).
     av_confident : bool or None
         The estimate is strong enough to call the line out of sync.
+    transcript_check : dict or None
+        ``meta["transcript_check"]`` of the line (:func:`phoneme.hearing.check_transcript`:
+        ``ok``, ``verdict``, ``wer``, ``heard``, ``mismatched_words``, ``heard_language`` …);
+        None when it did not run. A failed check is a problem.
     """
 
     duration: float
@@ -136,6 +140,7 @@ class QCReport:
     av_zero_lag_correlation: float | None = None
     av_reference: str | None = None
     av_confident: bool | None = None
+    transcript_check: dict[str, Any] | None = None
 
     def problems(self) -> list[str]:
         """One human-readable line per failed check (empty when the line passes)."""
@@ -153,6 +158,8 @@ class QCReport:
             side = "sound before picture" if (self.av_offset_ms or 0) > 0 else "sound after picture"
             out.append(f"A/V offset {self.av_offset_ms:+.0f} ms ({side}) is beyond BT.1359's "
                        "detectability threshold (+45/−125 ms)")
+        if self.transcript_check and not self.transcript_check.get("ok", True):
+            out.append(f"transcript: {self.transcript_check.get('message')}")
         return out
 
     @property
@@ -530,6 +537,7 @@ def qc_report(
     issues += [f"low alignment confidence {w.confidence:.2f} for {w.label!r} at {w.start:.2f} s" for w in low]
     issues += [f"retime: {i}" for i in retime_meta.get("issues", [])]
     rep.alignment_issues = issues
+    rep.transcript_check = animation.meta.get("transcript_check") or None
 
     if audio is None:
         try:
