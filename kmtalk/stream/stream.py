@@ -328,7 +328,7 @@ class Stream:
             model=self.model, loudness_ref_db=ref).weights)
         res = animate_window(al, samples, fps=self.fps, n_frames=n_local, tables=self.tables,
                              jaw=params.jaw, lip=params.lip, model=self.model, loudness_ref_db=ref)
-        weights, head = self.styler.apply(res, start_frame=f0, history=self._phones)
+        weights, head = self.styler.apply(res, start_frame=f0, history=self._phones, first=self._emitted - f0)
         lo, hi = self._emitted - f0, n_final - f0
         self._level.add(res.loudness_db[lo:hi])
         out = []

@@ -41,6 +41,9 @@ from .window import WindowResult
 
 __all__ = ["StreamStyler"]
 
+#: Seconds over which a window's head pose is eased into the previous window's.
+_POSE_EASE_S = 0.3
+
 
 def _line(history: Sequence[Interval], window: Alignment, t0: float, emitted_until: float) -> Alignment:
     """The stream's phones so far: the emitted ones, then the window's after ``emitted_until`` (line time)."""
@@ -81,6 +84,7 @@ class StreamStyler:
         self.seed = int(seed)
         self.tables = tables
         self._params: PriorParams | None = None
+        self._pose: tuple[int, np.ndarray] | None = None  # (first frame, head pose) of the last window
 
     def _entropy(self, k: int, name: str) -> tuple[int, ...]:
         return (self.seed & 0xFFFFFFFF, k, zlib.crc32(name.encode()))
@@ -107,9 +111,16 @@ class StreamStyler:
         return any(callable(getattr(s, "head_pose", None)) and getattr(type(s), "head_pose", None)
                    is not BaseStyle.head_pose for s in self.styles)
 
-    def apply(self, res: WindowResult, *, start_frame: int,
-              history: Sequence[Interval]) -> tuple[np.ndarray, np.ndarray | None]:
-        """Styled weights [n, 52] and head pose [n, 6] (None when no style moves the head) of a window."""
+    def apply(self, res: WindowResult, *, start_frame: int, history: Sequence[Interval],
+              first: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
+        """Styled weights [n, 52] and head pose [n, 6] (None when no style moves the head) of a window.
+
+        ``first``: the window's first frame still to be emitted. The head pose
+        is made to continue the previous window's (which the frames before it
+        followed): where the two disagree — a nod decided on phones that were
+        not known yet, a loudness level measured on another window — the
+        difference is faded out over ``_POSE_EASE_S`` instead of jumping.
+        """
         weights = res.weights
         if not self.styles:
             return weights, None
@@ -143,4 +154,12 @@ class StreamStyler:
             hook = getattr(style, "head_pose", None)
             if callable(hook):
                 pose = _checked(hook(pose, c), pose.shape, style, "head_pose").astype(np.float32)
+        if self._pose is not None and 0 <= first < n:
+            prev_start, prev = self._pose
+            k = start_frame + first - prev_start
+            if 0 <= k < len(prev):
+                u = np.clip((np.arange(n - first)) / max(_POSE_EASE_S * self.fps, 1.0), 0.0, 1.0)
+                fade = 1.0 - u * u * (3 - 2 * u)
+                pose[first:] += ((prev[k] - pose[first])[None, :] * fade[:, None]).astype(np.float32)
+        self._pose = (start_frame, pose)
         return styled, pose

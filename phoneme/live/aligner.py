@@ -66,6 +66,8 @@ _MIN_PAUSE = 15  # frames: shortest pause preferred as a restart cut
 #: ../shared/data/speech: consonants 86 ms, monophthongs 79 ms, diphthongs 170 ms mean).
 _PHONE_FRAMES = 8
 _DIPHTHONG_FRAMES = 15
+#: Seconds of speech inside a pause (or of one phone) after which the path counts as lost.
+_LOST_S = 0.5
 
 
 class LiveAligner(LiveDecoder):
@@ -116,6 +118,7 @@ class LiveAligner(LiveDecoder):
         self.max_words = int(max_words)
         self._beams = (float(beam), float(pbeam), float(wbeam))
         self._first = 0  # transcript index of the current grammar's first word
+        self.recoveries = 0  # restarts after the best path lost the speech
         self._n_fsg = 0
         super().__init__(restart_after=restart_after, keep_s=keep_s)
 
@@ -290,10 +293,48 @@ class LiveAligner(LiveDecoder):
         choice = pause or (word_end if (near_end or too_long) else None)
         return choice
 
+    def _lost(self, segments: list[Segment]) -> tuple[int, int] | None:
+        """Where to restart when the best path has lost the speech, or None.
+
+        With band-limited or noisy audio the beams can prune every path through
+        the words being spoken; the best partial path then sits in a pause (or
+        stretches one phone) while the audio is plainly speech, and would stay
+        there. Detected as more than ``_LOST_S`` of loud audio inside the last
+        pause (or one phone stretched over ``_LOST_S``): the utterance restarts
+        where that pause (or that word) began, with the words from there on.
+        """
+        if not segments:
+            return None
+        word, a, b = segments[-1]
+        m = _NAME.match(word)
+        lost = int(_LOST_S * self.frame_rate)
+        if m is None:
+            nxt = self._first
+            for w, _, _ in segments:
+                mm = _NAME.match(w)
+                if mm and int(mm.group(3)) == len(self.variants[int(mm.group(1))][int(mm.group(2))]) - 1:
+                    nxt = int(mm.group(1)) + 1
+            if nxt < len(self.words) and self._loud(a, self._fed // self.hop).sum() > lost:
+                return a, nxt
+            return None
+        k = int(m.group(1))
+        if self._fed // self.hop - a > lost:
+            start = next(sa for w, sa, _ in segments if (mm := _NAME.match(w)) and int(mm.group(1)) == k)
+            return start, k
+        return None
+
     def restart(self, settled: float) -> bool:  # noqa: D102 - see LiveDecoder.restart
+        if self._finished:
+            return False
+        earliest = max(-(-self._pcm_start // self.hop), self._offset + 1)
+        segments = self._segments()
+        lost = self._lost(segments)
+        if lost is not None and lost[0] >= earliest:
+            self.recoveries += 1
+            log.debug("live aligner lost the speech; restarting at %.2f s", lost[0] / self.frame_rate)
+            return self._restart_at(segments, *lost)
         # the grammar may run out of words before restart_after: then restart as soon as possible
         if self._first + self.max_words < len(self.words):
-            segments = self._segments()
             last = next((int(_NAME.match(w).group(1)) for w, _, _ in reversed(segments) if _NAME.match(w)), -1)
             if last >= self._first + self.max_words - 8:
                 saved, self.restart_after = self.restart_after, 0.0

@@ -40,6 +40,7 @@ __all__ = ["LiveDecoder", "Segment"]
 
 log = logging.getLogger(__name__)
 
+_SILENT_DB = -60.0
 #: (word as pocketsphinx names it, first frame, end frame exclusive), frames global at 100 Hz.
 Segment = tuple[str, int, int]
 
@@ -130,7 +131,8 @@ class LiveDecoder(ABC):
             self._pcm_start += excess
 
     def _loud(self, a: int, b: int, below_peak_db: float = 30.0) -> np.ndarray:
-        """For stream frames ``a .. b-1``: True where the audio is within ``below_peak_db`` of the loudest frame.
+        """For stream frames ``a .. b-1``: True where the audio is within ``below_peak_db`` of the loudest frame
+        (and above -60 dBFS, so digital silence is never loud).
 
         Frames older than the kept audio count as loud.
         """
@@ -140,7 +142,8 @@ class LiveDecoder(ABC):
         if hi > lo:
             seg = self._pcm[lo * self.hop - self._pcm_start:hi * self.hop - self._pcm_start].astype(np.float64) / 32768.0
             power = np.mean(np.square(seg.reshape(-1, self.hop)), axis=1)
-            out[lo - a:hi - a] = 10.0 * np.log10(power + 1e-12) > self._peak_db - below_peak_db
+            floor = max(self._peak_db - below_peak_db, _SILENT_DB)
+            out[lo - a:hi - a] = 10.0 * np.log10(power + 1e-12) > floor
         return out
 
     def _segments(self) -> list[Segment]:
@@ -177,9 +180,13 @@ class LiveDecoder(ABC):
         found = self._cut(segments, int(settled * self.frame_rate))
         if found is None or found[0] < max(earliest, self._offset + 1):
             return False
-        cut, state = found
-        kept = [p for p in self._to_phones(segments, cut, final=False) if p.start < cut / self.frame_rate]
-        kept = [replace(p, end=min(p.end, cut / self.frame_rate)) for p in kept]
+        return self._restart_at(segments, *found)
+
+    def _restart_at(self, segments: list[Segment], cut: int, state: int) -> bool:
+        """End the utterance at frame ``cut`` (history keeps the phones before it); resume in ``state``."""
+        fr = self.frame_rate
+        kept = [p for p in self._to_phones(segments, cut, final=False) if p.start < cut / fr]
+        kept = [replace(p, end=min(p.end, cut / fr)) for p in kept]
         self._decoder.end_utt()
         self._extend_history(kept)
         self._offset = cut
@@ -187,15 +194,20 @@ class LiveDecoder(ABC):
         tail = self._pcm[cut * self.hop - self._pcm_start:]
         if tail.size:
             self._decoder.process_raw(tail.tobytes())
-        log.debug("live decoder restarted at %.2f s (state %d, %d samples fed again)", cut / 100, state, tail.size)
+        log.debug("live decoder restarted at %.2f s (state %d, %d samples fed again)", cut / fr, state, tail.size)
         return True
 
     def finish(self) -> list[Interval]:
         """End the stream: the final phones of everything fed (history included)."""
         if not self._finished:
+            end = self._fed // self.hop
+            partial = self._to_phones(self._segments(), end, final=False)
             self._decoder.end_utt()
             self._finished = True
-            final = self._to_phones(self._segments(), self._fed // self.hop, final=True)
+            segments = self._segments()
+            # no complete path (the stream stopped before the transcript did, or the beams pruned
+            # it): keep the last partial path rather than nothing
+            final = self._to_phones(segments, end, final=True) if segments else partial
             self._extend_history(final)
         out = list(self._history)
         if out and out[-1].end < self.duration:
