@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .animate import HEARING_KEYS, add_hearing_options, hearing_lines, hearing_options
 from .common import (
     EXIT_OK,
     EXIT_QC,
@@ -43,6 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="check the new line (QC) and print the report; exit status 3 when it fails")
     p.add_argument("--qc-fail-ok", action="store_true",
                    help="with --qc: report QC failures but exit 0")
+    add_hearing_options(p)
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.set_defaults(func=run)
 
