@@ -1,5 +1,10 @@
 """Write files so that a failure leaves nothing half-written: temporary name first, then rename.
 
+Every file placed gets the mode a plain ``open(path, "w")`` would give it
+(``0o666`` less the process umask), whatever the writer used for its
+temporary file (``tempfile.mkstemp`` makes ``0o600`` files), so all formats
+come out alike. Folders created for a write that fails are removed again.
+
 Examples
 --------
 >>> import tempfile, os
@@ -30,11 +35,38 @@ def _tmp_name(path: Path) -> Path:
     return path.with_name(f".{path.stem}.tmp-{secrets.token_hex(4)}{path.suffix}")
 
 
-def _prepare_parent(path: Path) -> None:
+def _prepare_parent(path: Path) -> list[Path]:
+    """Create ``path``'s missing folders; returns those created (outermost first)."""
+    missing: list[Path] = []
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ExportError(f"cannot create the folder {path.parent} for {path.name}: {exc}") from exc
+    return missing[::-1]
+
+
+def _remove_created(folders: list[Path]) -> None:
+    """Remove folders made for a write that failed (innermost first; only while empty)."""
+    for folder in reversed(folders):
+        try:
+            folder.rmdir()
+        except OSError:
+            continue
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    os.umask(mask)
+    return mask
+
+
+def _normal_mode(path: Path) -> None:
+    """Give ``path`` the mode a newly opened file gets: 0o666 less the umask."""
+    os.chmod(path, 0o666 & ~_umask())
 
 
 @contextlib.contextmanager
@@ -54,18 +86,21 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[Path]:
         Where to write.
     """
     path = Path(path)
-    _prepare_parent(path)
+    created = _prepare_parent(path)
     tmp = _tmp_name(path)
     try:
         yield tmp
         if not tmp.exists():
             raise ExportError(f"the writer produced no file for {path}")
+        _normal_mode(tmp)
         os.replace(tmp, path)
     except KmtalkError:
         tmp.unlink(missing_ok=True)
+        _remove_created(created)
         raise
     except Exception as exc:
         tmp.unlink(missing_ok=True)
+        _remove_created(created)
         raise ExportError(f"cannot write {path}: {exc}") from exc
 
 
@@ -79,13 +114,14 @@ def atomic_files(paths: list[Path]) -> Iterator[list[Path]]:
     if not paths:
         yield []
         return
-    for p in paths:
-        _prepare_parent(p)
+    created = [f for p in paths for f in _prepare_parent(p)]
     tmp_dir = paths[0].parent / f".kmtalk-export-{secrets.token_hex(4)}"
     try:
         tmp_dir.mkdir()
     except OSError as exc:
+        _remove_created(created)
         raise ExportError(f"cannot write into {paths[0].parent}: {exc}") from exc
+    done = False
     tmps = [tmp_dir / f"{i:06d}{p.suffix}" for i, p in enumerate(paths)]
     placed: list[Path] = []
     try:
@@ -95,17 +131,22 @@ def atomic_files(paths: list[Path]) -> Iterator[list[Path]]:
             raise ExportError(
                 f"the writer produced no file for {missing[0]} (and {len(missing) - 1} more)"
             )
+        mode = 0o666 & ~_umask()
         try:
             for tmp, final in zip(tmps, paths):
+                os.chmod(tmp, mode)
                 os.replace(tmp, final)
                 placed.append(final)
         except OSError:
             for final in placed:  # all or nothing: take back what was already moved
                 final.unlink(missing_ok=True)
             raise
+        done = True
     except KmtalkError:
         raise
     except Exception as exc:
         raise ExportError(f"cannot write {paths[0]} …: {exc}") from exc
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
+        if not done:
+            _remove_created(created)

@@ -149,3 +149,88 @@ def test_wrong_source_is_a_clear_error(takes, capsys):
     err = capsys.readouterr().err
     assert "pickle" not in err and err.count("\n") == 1 and "error:" in err
     assert not (takes / "x.npz").exists()
+
+
+# ---------------------------------------------------------------- 6. outputs checked before any work
+
+
+@pytest.mark.parametrize("output,reason", [
+    ("x.fbx", "unknown extension '.fbx'"),
+    ("frames/x.obj", "frame pattern"),
+    ("FILE/sub/x.npz", "not a folder"),
+    ("DIR", "is a folder"),
+])
+def test_output_refused_before_any_work(takes, capsys, output, reason):
+    """Each command checks -o first: the (missing) input is never reached, nothing is created."""
+    (takes / "afile").write_text("x", "utf-8")
+    (takes / "adir.npz").mkdir(exist_ok=True)
+    output = output.replace("FILE", str(takes / "afile")).replace("DIR", str(takes / "adir.npz"))
+    if not os.path.isabs(output):
+        output = str(takes / "refused" / output)
+    missing = str(takes / "missing.wav")
+    commands = [
+        ["animate", missing, "--text", TEXT, "-o", output],
+        ["retime", str(takes / "missing.npz"), missing, "--text", TEXT, "-o", output],
+        ["export", str(takes / "missing.npz"), "-o", output],
+    ]
+    for cmd in commands:
+        assert main(cmd) == EXIT_USAGE, cmd
+        err = capsys.readouterr().err
+        assert reason in err and "missing" not in err and err.count("\n") == 1, (cmd, err)
+    assert not (takes / "refused").exists()
+
+
+def test_command_specific_outputs_checked_first(takes, capsys):
+    missing = str(takes / "missing.wav")
+    assert main(["align", missing, "--text", TEXT, "-o", str(takes / "a.csv")]) == EXIT_USAGE
+    assert ".csv" in capsys.readouterr().err
+    assert main(["render", str(takes / "missing.npz"), "-o", str(takes / "r.gif")]) == EXIT_USAGE
+    assert ".mp4" in capsys.readouterr().err
+    (takes / "fbx.csv").write_text(f"id,audio,transcript,output\nl1,{missing},{TEXT},l1.fbx\n", "utf-8")
+    assert main(["batch", str(takes / "fbx.csv"), "--out", str(takes / "fbx_out"), "--no-thumbnails"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "l1" in err and ".fbx" in err and not (takes / "fbx_out").exists()
+
+
+# ---------------------------------------------------------------- 8. render --size
+
+
+def test_render_size_message_and_nothing_created(takes, capsys):
+    out_dir = takes / "render_out" / "deep"
+    assert main(["render", str(takes / "src.npz"), "-o", str(out_dir / "x.mp4"), "--size", "7"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "got 7" in err and "got 8" not in err and "16" in err
+    assert not (takes / "render_out").exists()  # no empty folder left behind
+
+
+def test_library_render_validates_size_before_creating(takes):
+    from kmtalk.errors import RenderError
+    from kmtalk.render import render
+
+    anim = kmtalk.Animation.load(takes / "src.npz")
+    with pytest.raises(RenderError, match="got 7"):
+        render(anim, takes / "lib_out" / "x.mp4", size=7)
+    assert not (takes / "lib_out").exists()
+
+
+# ---------------------------------------------------------------- 9. file modes
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_every_format_gets_the_same_mode(takes, umask):
+    """Every export (TextGrid included) gets 0666 & ~umask, like a file opened for writing."""
+    anim = kmtalk.Animation.load(takes / "src.npz")
+    d = takes / f"modes_{umask:o}"
+    old = os.umask(umask)
+    try:
+        files = []
+        for name in ("a.npz", "a.csv", "a.json", "a.glb", "a.gltf", "a.TextGrid", "f/%03d.obj"):
+            out = anim.export(d / name)
+            files += out if isinstance(out, list) else [out]
+        files += [d / "a.wav", d / "a.bin"]  # the glTF sidecars
+        assert main(["align", str(takes / "slow.wav"), "--text", TEXT, "-o", str(d / "align.TextGrid")]) == 0
+        files.append(d / "align.TextGrid")
+    finally:
+        os.umask(old)
+    modes = {f.name if "%" not in str(f) else "obj": oct(f.stat().st_mode & 0o777) for f in files}
+    assert set(modes.values()) == {oct(0o666 & ~umask)}, modes

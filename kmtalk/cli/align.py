@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import emit, read_transcript
+from .common import check_output, emit, read_transcript
 
 HELP = "force-align a transcript to speech (words and phones with times)"
 
@@ -38,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
 
     from ..errors import ExportError
 
+    if args.output is not None:
+        check_output(args.output, (".TextGrid", ".json"), what="alignment")  # before any work
     text = read_transcript(args)
     language, heard = args.language, None
     if text is None:

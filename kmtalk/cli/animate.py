@@ -7,7 +7,7 @@ from typing import Any
 from pathlib import Path
 
 from ..errors import KmtalkError
-from .common import add_transcript_options, emit, read_transcript, write_animation
+from .common import add_transcript_options, check_output, emit, read_transcript, write_animation
 
 HELP = "animate a face from speech and write it (format from the -o extension)"
 
@@ -103,6 +103,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..api import animate
+
+    check_output(args.output)  # before any work: an unknown format or unwritable place fails now
 
     anim = animate(
         args.audio, read_transcript(args), fps=args.fps, language=args.language, aligner=args.aligner,

@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from .common import EXIT_FAILED, EXIT_OK, EXIT_QC, EXIT_STATUS_HELP, emit
+from .common import EXIT_FAILED, EXIT_OK, EXIT_QC, EXIT_STATUS_HELP, check_output, emit
 
 HELP = "animate every line of a manifest CSV in parallel, with a QC report (CSV + HTML)"
 
@@ -49,7 +49,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..batch import run_batch
+    from ..batch import read_manifest, run_batch
+
+    # Before any work: every line's outputs (format, place) and the report's folder.
+    out_dir = args.out.resolve() if args.out is not None else args.manifest.resolve().parent
+    for line in read_manifest(args.manifest, out_dir=out_dir):
+        for output in line.outputs:
+            check_output(output, what=f"line {line.id!r}'s output")
+    check_output(out_dir / "report.html", (".html",), what="the batch report")
 
     result = run_batch(args.manifest, workers=args.workers, force=args.force, out=args.out, fps=args.fps,
                        aligner=args.aligner, thumbnails=not args.no_thumbnails,

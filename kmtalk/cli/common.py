@@ -16,14 +16,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..errors import TranscriptError
+from ..errors import ExportError, TranscriptError
 
 __all__ = ["EXIT_BROKEN_PIPE", "EXIT_FAILED", "EXIT_OK", "EXIT_QC", "EXIT_STATUS_HELP", "EXIT_USAGE", "add_transcript_options",
-           "emit", "read_transcript", "write_animation"]
+           "check_output", "emit", "read_transcript", "write_animation"]
+
+#: What ``write_animation`` writes besides the exporters' formats.
+ANIMATION_EXTRA_FORMATS = (".mp4",)
 
 EXIT_OK = 0
 #: ``kmtalk batch``: one or more lines failed.
@@ -82,3 +87,68 @@ def write_animation(anim: Any, path: Path) -> list[Path]:
         return [path]
     out = anim.export(path)
     return list(out) if isinstance(out, list) else [out]
+
+
+def check_output(path: str | os.PathLike[str], formats: Iterable[str] | None = None, *,
+                 what: str = "output") -> Path:
+    """Check, before any work, that ``path`` can be written in a format named by its extension.
+
+    Nothing is created: the folder is checked (its nearest existing ancestor
+    must be a writable folder), not made.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The output the user named.
+    formats : iterable of str, optional
+        Accepted extensions (with dot, matched case-insensitively). Default: every exporter
+        format plus ``.mp4`` (what :func:`write_animation` writes).
+    what : str
+        How the message names the output (e.g. ``"line l1's output"``).
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    ExportError
+        Unknown extension, a mesh format without a frame pattern, an existing
+        folder in the way, or a folder that cannot be written.
+
+    Examples
+    --------
+    >>> check_output("out/line.glb").name
+    'line.glb'
+    >>> check_output("line.fbx")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    kmtalk.errors.ExportError: cannot write line.fbx: unknown extension '.fbx'; ...
+    """
+    from ..exporters import supported_extensions
+
+    path = Path(path)
+    shown = list(formats) if formats is not None else sorted({*supported_extensions(), *ANIMATION_EXTRA_FORMATS})
+    ext = path.suffix.lower()
+    if ext not in {f.lower() for f in shown}:
+        choices = " or ".join(shown) if len(shown) <= 2 else "one of " + ", ".join(shown)
+        raise ExportError(f"cannot write {what} {path}: unknown extension {ext or '(none)'!r}; use {choices}")
+    if ext in (".obj", ".ply"):
+        from ..exporters.meshseq import frame_paths
+
+        try:
+            frame_paths(path, 2)
+        except ExportError:
+            raise ExportError(f"cannot write {what} {path}: OBJ/PLY are written one file per frame; "
+                              "give a frame pattern such as frames/%04d.obj") from None
+    if path.is_dir():
+        raise ExportError(f"cannot write {what} {path}: it is a folder")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ExportError(f"cannot write {what} {path}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ExportError(f"cannot write {what} {path}: no permission to write in {folder}")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise ExportError(f"cannot write {what} {path}: the file is read-only")
+    return path

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ExportError
-from .common import emit
+from .common import check_output, emit
 
 __all__ = ["add_parser", "run", "read_animation"]
 
@@ -101,6 +101,9 @@ def _load_rig(path: Path) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``kmtalk export``."""
+    from ..exporters import supported_extensions
+
+    check_output(args.output, supported_extensions())  # before any work
     anim = read_animation(args.input, fps=args.fps)
     if args.fps is not None and anim.fps != args.fps:
         anim = anim.resample(args.fps)

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .common import emit
+from .common import check_output, emit
 
 __all__ = ["add_parser", "run"]
 
@@ -52,8 +52,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Handler of ``kmtalk render``."""
     from ..render import render
+    from ..render.api import check_size
     from .export import _load_rig, read_animation
 
+    check_output(args.output, (".mp4",), what="video")  # before any work: nothing is read or created
+    check_size(args.size)
     anim = read_animation(args.input, fps=args.fps)
     if args.fps is not None and anim.fps != args.fps:
         anim = anim.resample(args.fps)

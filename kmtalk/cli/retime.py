@@ -10,6 +10,7 @@ from .common import (
     EXIT_OK,
     EXIT_QC,
     EXIT_STATUS_HELP,
+    check_output,
     add_transcript_options,
     emit,
     read_transcript,
@@ -54,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from ..retime import retime
     from .export import read_animation
 
+    check_output(args.output)  # before any work
     options = {"aligner": args.aligner}
     if args.textgrid is not None:
         options["alignment"] = args.textgrid

@@ -26,10 +26,11 @@ from .curves import curve_strip
 from .scene import FaceRenderer
 from .video import write_mp4
 
-__all__ = ["render", "render_frames"]
+__all__ = ["check_size", "render", "render_frames"]
 
 log = logging.getLogger(__name__)
 
+_MIN_SIZE, _MAX_SIZE = 16, 4096  # pixels per view (FaceRenderer checks the same range)
 _VIEWS = {"front": ("front",), "side": ("side",), "both": ("front", "side")}
 _CHUNK = 64  # frames evaluated at once
 
@@ -133,6 +134,28 @@ def _as_animation(obj: Any, fps: float | None, what: str, default_fps: float = 3
     return np.asarray(obj, np.float32), float(fps or default_fps), None, None, None
 
 
+def check_size(size: Any) -> int:
+    """Validate a render size (pixels per view) as the user gave it; returns it as an int.
+
+    Raises
+    ------
+    RenderError
+        Not an integer in [16, 4096] (odd sizes are rounded up to even when rendering).
+
+    Examples
+    --------
+    >>> check_size(512)
+    512
+    """
+    try:
+        value = int(size)
+    except (TypeError, ValueError):
+        raise RenderError(f"size must be an integer number of pixels, got {size!r}") from None
+    if value != size or not _MIN_SIZE <= value <= _MAX_SIZE:
+        raise RenderError(f"size must be between {_MIN_SIZE} and {_MAX_SIZE} pixels, got {size}")
+    return value
+
+
 def render(animation_or_weights: Any, path: str | os.PathLike, *, rig: Rig | None = None,
            fps: float | None = None, audio: Any = None, size: int = 512, side: bool = False,
            curves: bool = False, compare: Any = None, samples: int = 0, progress: bool = False) -> Path:
@@ -187,6 +210,7 @@ def render(animation_or_weights: Any, path: str | os.PathLike, *, rig: Rig | Non
     path = Path(path)
     if path.suffix.lower() != ".mp4":
         raise RenderError(f"render writes .mp4 files, got {path.name!r}")
+    check_size(size)
     weights, fps_a, pose_a, audio_a, rig_a = _as_animation(animation_or_weights, fps, "animation")
     rig = rig or rig_a or default_rig()
     weights = validate_weights(weights, what="animation weights")

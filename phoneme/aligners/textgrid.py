@@ -269,6 +269,9 @@ def write_textgrid(
     target = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".TextGrid", dir=str(target.parent or "."))
     os.close(fd)
+    umask = os.umask(0o022)  # mkstemp makes 0o600 files: give the TextGrid the mode open() would
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     try:
         tg.save(tmp, format="long_textgrid", includeBlankSpaces=True, reportingMode="error")
         os.replace(tmp, target)
