@@ -63,6 +63,9 @@ def _skip_backbone(model: KMTalkModel) -> bool:
 def _atomic_write(target: Path, write) -> None:  # type: ignore[no-untyped-def]
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(fd)
+    umask = os.umask(0o022)  # mkstemp makes 0o600 files: give the checkpoint the mode open() would
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     try:
         write(tmp)
         os.replace(tmp, target)
