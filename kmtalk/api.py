@@ -238,6 +238,10 @@ def animate(
     n = n_frames_for(duration, fps)
     tables = load_prior_tables(lexicon if not isinstance(lexicon, os.PathLike) else str(lexicon))
 
+    if isinstance(locks, (str, os.PathLike)):
+        locks = read_locks_file(locks)
+    # the user's locks are checked before the slow steps (recognition, the transcript check, alignment)
+    editor = resolve_locks(locks, n_frames=n, fps=fps, viseme_poses=tables.poses)
     meta: dict[str, Any] = {"method": method, "language": language, "seed": int(seed),
                             "lexicon": tables.lexicon.name, "transcript_free": False}
     text = _transcript(transcript)
@@ -266,9 +270,6 @@ def animate(
     if check and not check["ok"]:  # not a confident animation: the words are not what is said
         meta["confidence"] = round(min(meta["confidence"] or 0.0, max(0.0, 1.0 - (check["wer"] or 1.0))), 3)
 
-    if isinstance(locks, (str, os.PathLike)):
-        locks = read_locks_file(locks)
-    editor = resolve_locks(locks, n_frames=n, fps=fps, viseme_poses=tables.poses)
     loud = frame_loudness(samples, sr, fps, n_frames=n)
 
     def run(params: PriorParams) -> tuple[np.ndarray, list]:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -54,8 +55,10 @@ class CheckConfig:
     max_wer : float
         A transcript whose word error rate against what is heard reaches this is a mismatch.
     language_probability : float
-        Whisper's language identification must be at least this sure to call the
-        speech another language than the one given.
+        Whisper's language identification must be at least this sure of another
+        language to call the speech another language than the one given …
+    unlikely_probability : float
+        … or give the language given less than this.
     switch_probability : float
         Transcript-free: at least this sure, the heard language is transcribed instead of
         the one given (below it, the given language is kept and a warning says what it
@@ -67,6 +70,7 @@ class CheckConfig:
 
     max_wer: float = 0.4
     language_probability: float = 0.5
+    unlikely_probability: float = 0.05
     switch_probability: float = 0.8
     english_gate: float = 0.6
 
@@ -106,11 +110,21 @@ def _key(word: str) -> list[str]:
     return [p for p in w.replace("-", " ").split() if p and p not in FILLERS]
 
 
+#: Languages written without spaces between words (and Japanese: kana transcripts, kanji from Whisper):
+#: their word error rate says little, so only the language is checked.
+UNSPACED = frozenset({"ja", "zh", "yue", "th", "lo", "my", "km", "bo"})
+
+
 def _words(text: str, language: str) -> list[str]:
+    from .errors import KmtalkError
     from .multilingual import is_english, transcript_words
     from .text import normalize_text
 
-    raw = normalize_text(text, language=language) if is_english(language) else transcript_words(text, language=language)
+    try:
+        raw = (normalize_text(text, language=language) if is_english(language)
+               else transcript_words(text, language=language))
+    except KmtalkError:  # e.g. heard Japanese written in kanji: compare the plain word tokens
+        raw = re.findall(r"[\w'’-]+", text.lower())
     return [k for w in raw for k in _key(w)]
 
 
@@ -205,6 +219,14 @@ def _same(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and whisper_language(a) == whisper_language(b)
 
 
+def _other_language(guess: Any, language: str | None, config: CheckConfig) -> bool:
+    """The identified language is not ``language``, and Whisper is sure of it or finds ``language`` unlikely."""
+    if guess is None or language is None or _same(guess.language, language):
+        return False
+    return guess.probability >= config.language_probability or \
+        guess.probability_of(language) < config.unlikely_probability
+
+
 def _guess(samples: np.ndarray) -> Any:
     from .whisper import detect_language, missing_reason
 
@@ -280,14 +302,12 @@ def hear(
         if rec is not None and rec.recognizer.endswith(".en") and rec.confidence >= config.english_gate:
             return Heard(rec, language, language)
         guess = _guess(samples)
-        if rec is None and (guess is None or _same(guess.language, language)
-                            or guess.probability < config.language_probability):
+        if rec is None and not _other_language(guess, language, config):
             raise TranscriptError("no speech was recognised in the audio; give a transcript instead")
     else:
         guess = _guess(samples)
     use = language
-    if guess is not None and language is not None and not _same(guess.language, language) \
-            and guess.probability >= config.language_probability:
+    if _other_language(guess, language, config):
         if guess.probability >= config.switch_probability:
             use = guess.language
             warnings.append(f"language={language!r} but the speech sounds like {guess.language!r} "
@@ -320,7 +340,8 @@ class TranscriptCheck:
     ok : bool
         False when the transcript does not match the audio (see ``verdict``).
     verdict : str
-        ``"ok"``; ``"mismatch"`` (word error rate at least ``max_wer``);
+        ``"ok"``; ``"mismatch"`` (word error rate at least ``max_wer``; not for
+        languages written without spaces, :data:`UNSPACED`, where only the language is checked);
         ``"language"`` (the speech is confidently another language than the
         transcript's); ``"no_speech"`` (nothing was heard: noise, music, silence).
     message : str
@@ -418,6 +439,7 @@ def check_transcript(
     (False, 'mismatch')
     """
     from .aligning import read_transcript
+    from .whisper import whisper_language
 
     text = read_transcript(transcript)
     samples, _ = load_audio(audio, sample_rate=_SAMPLE_RATE)
@@ -438,14 +460,13 @@ def check_transcript(
     guess = heard.language_guess
     if errors.wer >= config.max_wer and guess is None and rec.recognizer.startswith("whisper"):
         guess = _guess(samples)
-    other_language = (guess is not None and not _same(guess.language, language)
-                      and guess.probability >= config.language_probability)
+    other_language = _other_language(guess, language, config)
     mismatched = [{"op": op, "transcript": r, "heard": h} for op, r, h in errors.mismatches]
     if other_language:
         verdict = "language"
         message = (f"the transcript is in {language!r} but the speech sounds like {guess.language!r} "
                    f"(probability {guess.probability:.2f}); heard {rec.text[:80]!r}")
-    elif errors.wer >= config.max_wer:
+    elif errors.wer >= config.max_wer and whisper_language(language) not in UNSPACED:
         verdict = "mismatch"
         message = (f"the transcript does not match the audio: word error rate {errors.wer:.2f} against what "
                    f"{rec.recognizer} heard ({rec.text[:80]!r}); differences: {_show(errors.mismatches)}")

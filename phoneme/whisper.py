@@ -253,12 +253,17 @@ class LanguageGuess:
     probability : float
         Its probability.
     ranked : list of (str, float)
-        The five most likely languages.
+        Every language Whisper knows with its probability, most likely first.
     """
 
     language: str
     probability: float
     ranked: list[tuple[str, float]] = field(default_factory=list)
+
+    def probability_of(self, language: str) -> float:
+        """The probability of ``language`` (a kmtalk/espeak-ng or Whisper code; 0 if unknown)."""
+        code = whisper_language(language)
+        return next((p for c, p in self.ranked if c == code), 0.0)
 
 
 def _samples(audio: AudioSource) -> np.ndarray:
@@ -294,7 +299,7 @@ def detect_language(audio: AudioSource, *, compute_type: str = "int8",
     model = load_model("base", compute_type=compute_type, threads=threads)
     language, prob, ranked = model.detect_language(_samples(audio))
     return LanguageGuess(language=str(language), probability=float(prob),
-                         ranked=[(str(c), round(float(p), 4)) for c, p in ranked[:5]])
+                         ranked=[(str(c), float(p)) for c, p in ranked])
 
 
 _EDGE_PUNCT = re.compile(r"^[^\w']+|[^\w']+$")

@@ -108,8 +108,8 @@ def test_transcript_free(libri, anim):
     wav, _ = libri
     a = kmtalk.animate(wav)
     assert a.meta["transcript_free"] is True
-    assert a.meta["recognised"]
-    assert a.meta["confidence"] < 0.5
+    assert a.meta["recognised"] and a.meta["recognizer"] in ("whisper-tiny.en", "pocketsphinx")
+    assert a.meta["confidence"] < anim.meta["confidence"]  # less sure than with the transcript
     assert any(k.kind == "bilabial_closure" for k in a.keys)
 
 
