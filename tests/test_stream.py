@@ -224,6 +224,16 @@ def test_closures_exact_on_every_bilabial_frame(speech, method):
     assert [p.label for p in anim.phones if p.label in BILABIAL] == ["b", "b", "b", "b", "m", "m"]
 
 
+def test_background_worker_gives_the_same_frames(speech):
+    """The learned model animates in a worker thread by default; the frames equal the synchronous run's."""
+    x, _ = speech
+    s, frames, per_push = run_stream(x, 320, transcript=TEXT, method="learned")
+    assert s.background is True
+    _, sync, _ = run_stream(x, 320, transcript=TEXT, method="learned", background=False)
+    np.testing.assert_array_equal(weights(frames), weights(sync))
+    assert [f.index for f in frames] == list(range(96)) and s.n_emitted == 96
+
+
 def test_streamed_curves_follow_the_offline_ones(speech):
     """Same audio, same method: the streamed lip aperture tracks offline ``animate`` (benchmarks give r)."""
     from kmtalk.metrics import lip_aperture

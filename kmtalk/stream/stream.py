@@ -40,6 +40,8 @@ from __future__ import annotations
 import logging
 import math
 import os
+import queue
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -47,7 +49,8 @@ from typing import Any
 
 import numpy as np
 
-from phoneme.types import SILENCE, Interval
+from phoneme.loudness import frame_loudness
+from phoneme.types import SILENCE, Alignment, Interval
 
 from ..animation import Animation
 from ..api import _model, _transcript
@@ -106,13 +109,29 @@ class StreamFrame:
         return out
 
 
+@dataclass(frozen=True)
+class _Job:
+    """One update's fixed inputs: window start ``f0``, frames ``lo .. hi-1`` (local) to emit."""
+
+    f0: int
+    lo: int
+    hi: int
+    n_local: int
+    alignment: Alignment
+    samples: np.ndarray
+    ref: float | None
+    history: list[Interval]
+
+
 @dataclass
 class _Stats:
-    """Compute measurements (seconds): per pushed chunk and per update."""
+    """Compute measurements (seconds): per pushed chunk (the caller's thread), per update (in the caller's
+    thread: decoding, preparing and — unless in the background — animating), per animated window."""
 
     chunk_seconds: list[float] = field(default_factory=list)
     chunk_audio: list[float] = field(default_factory=list)
     update_seconds: list[float] = field(default_factory=list)
+    animate_seconds: list[float] = field(default_factory=list)
 
 
 class Stream:
@@ -149,6 +168,13 @@ class Stream:
     lexicon : Lexicon or path, optional
     pronunciations : mapping, optional
         Word → ARPAbet pronunciations for the live aligner.
+    background : bool, optional
+        Animate windows in a worker thread (default: yes for the learned
+        model, whose update costs tens of milliseconds; no for the prior).
+        :meth:`push` then only feeds the decoder and prepares each update
+        (cheap), and returns the frames the worker has finished; the frames
+        are the same either way (each update's inputs are fixed when it is
+        prepared), only *when* they come out differs by the animation time.
 
     Raises
     ------
@@ -174,6 +200,7 @@ class Stream:
         language: str = "en",
         lexicon: Any = None,
         pronunciations: Any = None,
+        background: bool | None = None,
     ) -> None:
         from ..api import METHODS
 
@@ -217,8 +244,14 @@ class Stream:
         self._level = SpeechLevel()
         self._fed = 0  # 16 kHz samples fed to the decoder
         self._updates = 0  # updates done
-        self._emitted = 0  # frames emitted
+        self._emitted = 0  # frames returned to the caller
+        self._scheduled = 0  # frames whose window is prepared (animated, or queued for the worker)
         self._closed = False
+        self.background = bool(self.model is not None if background is None else background)
+        self._jobs: queue.Queue = queue.Queue()
+        self._done: queue.Queue = queue.Queue()
+        self._worker: threading.Thread | None = None
+        self._error: BaseException | None = None
         self._weights: list[np.ndarray] = []
         self._head: list[np.ndarray | None] = []
         self._phones: list[Interval] = []  # the phones as emitted, stream time
@@ -256,8 +289,11 @@ class Stream:
         t0 = time.perf_counter()
         n_in = np.shape(chunk)[0] if np.ndim(chunk) else 0
         frames = self._consume(self._resampler.push(chunk))
+        if self.background:
+            frames = self._collect()
         self.stats.chunk_seconds.append(time.perf_counter() - t0)
         self.stats.chunk_audio.append(n_in / self._resampler.sample_rate)
+        self._emitted += len(frames)
         return frames
 
     def close(self) -> list[StreamFrame]:
@@ -269,9 +305,12 @@ class Stream:
         self._closed = True
         phones = self.decoder.finish()
         n_total = n_frames_for(self.duration, self.fps) if self._fed else 0
-        if n_total > self._emitted:
+        if n_total > self._scheduled:
             frames += self._update(self.duration, phones, n_total)
+        if self.background:
+            frames = self._collect(wait=True)
         self.stats.update_seconds.append(time.perf_counter() - t0)
+        self._emitted += len(frames)
         return frames
 
     def run(self, chunks: Iterable[np.ndarray]) -> Iterator[StreamFrame]:
@@ -298,17 +337,29 @@ class Stream:
                 self._updates += 1
                 t0 = time.perf_counter()
                 now = self._fed / TARGET_RATE
-                self.decoder.restart(settled=max(self._emitted / self.fps - self.context, 0.0))
+                # frames before the emission boundary are out: the decoder may cut there (the later the
+                # cut, the less audio a restarted utterance decodes again)
+                self.decoder.restart(settled=self._scheduled / self.fps)
                 n_final = int(math.floor((now - self.lookahead) * self.fps + 1e-9)) + 1 if now >= self.lookahead else 0
-                if n_final > self._emitted:
-                    since = max(self._emitted / self.fps - self.context - 1.0, 0.0)
+                if n_final > self._scheduled:
+                    since = max(self._scheduled / self.fps - self.context - 1.0, 0.0)
                     frames += self._update(now, self.decoder.phones(since=since), n_final)
                 self.stats.update_seconds.append(time.perf_counter() - t0)
         return frames
 
     def _update(self, now: float, phones: list[Interval], n_final: int) -> list[StreamFrame]:
-        """Animate the window ending at ``now`` and emit frames ``_emitted .. n_final - 1``."""
-        f0 = max(self._emitted - int(math.ceil(self.context * self.fps)), 0)
+        """Schedule frames ``_scheduled .. n_final - 1``: animate now, or hand the job to the worker."""
+        job = self._prepare(now, phones, n_final)
+        if not self.background:
+            return self._animate(job)
+        self._start_worker()
+        self._jobs.put(job)
+        return []
+
+    def _prepare(self, now: float, phones: list[Interval], n_final: int) -> _Job:
+        """Everything an update needs, fixed now (the audio, the phones, the speech level), so the
+        frames do not depend on when the animation runs."""
+        f0 = max(self._scheduled - int(math.ceil(self.context * self.fps)), 0)
         t0 = f0 / self.fps
         n_local = int(math.floor((now - t0) * self.fps + 1e-9)) + 1
         n_local = max(n_local, n_final - f0)
@@ -317,20 +368,26 @@ class Stream:
         a = int(round(t0 * TARGET_RATE))
         samples = self._audio.read(a, max(int(round(window_end * TARGET_RATE)), a + 1))
         if not np.any(samples):
-            samples = samples.copy()
             samples[0] = 1e-6  # all-silent window: frame_loudness floors it
-        from phoneme.loudness import frame_loudness
-
+        lo, hi = self._scheduled - f0, n_final - f0
         loud = frame_loudness(samples, TARGET_RATE, self.fps, n_frames=n_local)
-        ref = self._level.reference(extra=loud[self._emitted - f0:])
+        ref = self._level.reference(extra=loud[lo:])
+        self._level.add(loud[lo:hi])
+        history = list(self._phones)
+        self._record_phones(al.phones, t0, lo / self.fps, hi / self.fps)
+        self._scheduled = n_final
+        return _Job(f0, lo, hi, n_local, al, samples, ref, history)
+
+    def _animate(self, job: _Job) -> list[StreamFrame]:
+        """Animate a prepared window and return its final frames."""
+        t0 = time.perf_counter()
+        f0, lo, hi, al = job.f0, job.lo, job.hi, job.alignment
         params = self.styler.params(lambda p: animate_window(
-            al, samples, fps=self.fps, n_frames=n_local, tables=self.tables, jaw=p.jaw, lip=p.lip,
-            model=self.model, loudness_ref_db=ref).weights)
-        res = animate_window(al, samples, fps=self.fps, n_frames=n_local, tables=self.tables,
-                             jaw=params.jaw, lip=params.lip, model=self.model, loudness_ref_db=ref)
-        weights, head = self.styler.apply(res, start_frame=f0, history=self._phones, first=self._emitted - f0)
-        lo, hi = self._emitted - f0, n_final - f0
-        self._level.add(res.loudness_db[lo:hi])
+            al, job.samples, fps=self.fps, n_frames=job.n_local, tables=self.tables, jaw=p.jaw, lip=p.lip,
+            model=self.model, loudness_ref_db=job.ref).weights)
+        res = animate_window(al, job.samples, fps=self.fps, n_frames=job.n_local, tables=self.tables,
+                             jaw=params.jaw, lip=params.lip, model=self.model, loudness_ref_db=job.ref)
+        weights, head = self.styler.apply(res, start_frame=f0, history=job.history, first=lo)
         out = []
         local = al.phones
         j = 0
@@ -338,14 +395,45 @@ class Stream:
             t = k / self.fps
             while j + 1 < len(local) and local[j].end <= t:
                 j += 1
-            label = local[j].label
             frame = StreamFrame(f0 + k, (f0 + k) / self.fps, weights[k].copy(),
-                                None if head is None else head[k].copy(), label)
+                                None if head is None else head[k].copy(), local[j].label)
             out.append(frame)
             self._weights.append(frame.weights)
             self._head.append(frame.head_pose)
-        self._record_phones(local, t0, lo / self.fps, hi / self.fps)
-        self._emitted = n_final
+        self.stats.animate_seconds.append(time.perf_counter() - t0)
+        return out
+
+    # ------------------------------------------------------------------ background worker
+    def _start_worker(self) -> None:
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._work, name="kmtalk-stream", daemon=True)
+            self._worker.start()
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            try:
+                self._done.put(self._animate(job))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                self._error = exc
+                self._done.put([])
+                return
+
+    def _collect(self, wait: bool = False) -> list[StreamFrame]:
+        """Frames the worker has finished (all of them, waiting, when ``wait``)."""
+        if self._worker is not None and wait:
+            self._jobs.put(None)
+            self._worker.join()
+        out: list[StreamFrame] = []
+        while True:
+            try:
+                out += self._done.get_nowait()
+            except queue.Empty:
+                break
+        if self._error is not None:
+            raise self._error
         return out
 
     def _record_phones(self, local: list[Interval], t0: float, a: float, b: float) -> None:

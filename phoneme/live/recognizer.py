@@ -59,7 +59,8 @@ class LiveRecognizer(LiveDecoder):
     """
 
     def __init__(self, *, restart_after: float = 10.0, keep_s: float = 4.0, **options: Any) -> None:
-        self.options = {**DECODER_OPTIONS, **options}
+        # no lattice best-path pass at the end of an utterance: only the partial paths are read
+        self.options = {**DECODER_OPTIONS, "bestpath": False, **options}
         self._phones_of: dict[str, list[tuple[str, int | None]]] = {}
         super().__init__(restart_after=restart_after, keep_s=keep_s)
 
