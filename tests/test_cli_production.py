@@ -234,3 +234,39 @@ def test_every_format_gets_the_same_mode(takes, umask):
         os.umask(old)
     modes = {f.name if "%" not in str(f) else "obj": oct(f.stat().st_mode & 0o777) for f in files}
     assert set(modes.values()) == {oct(0o666 & ~umask)}, modes
+
+
+# ---------------------------------------------------------------- 3. batch writes the glTF's sidecars
+
+
+def _gltf_uris(path: Path) -> list[str]:
+    import pygltflib
+
+    g = pygltflib.GLTF2().load(str(path))
+    uris = [b.uri for b in g.buffers if b.uri]
+    audio = (g.asset.extras or {}).get("audio")
+    return uris + ([audio["uri"]] if audio else [])
+
+
+@pytest.mark.parametrize("executor", ["local", "ray"])
+def test_batch_writes_the_files_a_gltf_refers_to(takes, executor):
+    from kmtalk.batch import run_batch
+    from kmtalk.batch.state import file_hash
+
+    d = takes / f"gltf_{executor}"
+    d.mkdir()
+    audio = d / "line.wav"  # the input audio sits where the sidecar would go
+    audio.write_bytes((takes / "slow.wav").read_bytes())
+    before = file_hash(audio)
+    (d / "m.csv").write_text("id,audio,transcript,output\n"
+                             f"hello,{takes / 'slow.wav'},{TEXT},out/hello.glb;out/hello.gltf\n"
+                             f"line,line.wav,{TEXT},line.glb\n", "utf-8")
+    res = run_batch(d / "m.csv", method="prior", thumbnails=False, executor=executor)
+    assert [r.status for r in res.lines] == ["done", "done"], [r.message for r in res.lines]
+    for gltf in (d / "out" / "hello.glb", d / "out" / "hello.gltf", d / "line.glb"):
+        uris = _gltf_uris(gltf)
+        assert uris and all((gltf.parent / u).is_file() for u in uris), (gltf, uris)
+    assert sorted(_gltf_uris(d / "out" / "hello.gltf")) == ["hello.bin", "hello.wav"]
+    assert str(d / "out" / "hello.wav") in res.lines[0].outputs
+    # line.glb refers to line.wav: the input audio itself, left as it was (not overwritten by a copy).
+    assert _gltf_uris(d / "line.glb") == ["line.wav"] and file_hash(audio) == before

@@ -65,6 +65,7 @@ from .runner import (
     _record,
     _thumbnail,
     _write_outputs,
+    is_input_audio,
     thumbnail_path,
 )
 from .state import record_path
@@ -309,6 +310,8 @@ def _place(line: ManifestLine, files: list[tuple[int, str, bytes]]) -> list[Path
     try:
         for k, name, data in files:
             folder = line.outputs[k].parent
+            if is_input_audio(folder / name, line.audio) or any(d == folder / name for _, d in moves):
+                continue  # a glTF's audio sidecar that is the input itself, or one two outputs share
             stage = stages.get(folder)
             if stage is None:
                 stage = stages[folder] = folder / f".kmtalk-stage-{token}"

@@ -177,12 +177,25 @@ def _write_outputs(anim: Any, outputs: list[Path]) -> list[Path]:
                 written = anim.export(staged)
             for f in (written if isinstance(written, list) else [written]):
                 moves.append((Path(f), out.parent / Path(f).name))
+            # The writer's sidecars go too (a glTF's .wav audio, a .gltf's .bin): the file refers to them.
+            known = {src for src, _ in moves}
+            moves += [(f, out.parent / f.name) for f in sorted(stage.iterdir()) if f.is_file() and f not in known]
+        moves = [(src, dst) for src, dst in moves if not is_input_audio(dst, anim.audio_path)]
         for src, dst in moves:
             os.replace(src, dst)
     finally:
         for stage in stages:
             shutil.rmtree(stage, ignore_errors=True)
     return [dst for _, dst in moves]
+
+
+def is_input_audio(dst: Path, audio: Any) -> bool:
+    """True when ``dst`` is the line's own audio file: a glTF's ``.wav`` sidecar beside its input
+    (``line.wav`` → ``line.glb``) then refers to the real audio, which is never overwritten."""
+    try:
+        return audio is not None and dst.exists() and os.path.samefile(dst, audio)
+    except OSError:
+        return False
 
 
 def _thumbnail(anim: Any, path: Path) -> Path:
