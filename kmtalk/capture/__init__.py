@@ -14,7 +14,9 @@ module                     job
 :mod:`.timing`             face gaps; resample frame times onto ``i / fps``
 :mod:`.pose`               head pose from the transformation matrices
 :mod:`.calibrate`          neutral calibration (a frame, or the rest pose)
-:mod:`.retarget`           per-channel map from tracker scale to our rig
+:mod:`.retarget`           per-channel map and lip-gap solve onto our rig
+:mod:`.offsets`            audio/video offset of a clip
+:mod:`.corpus`             capture a folder into one ``.npz`` per clip
 :mod:`.api`                :func:`capture`
 =========================  ====================================================
 
@@ -34,13 +36,30 @@ from typing import Any
 
 from .api import CAPTURED_CHANNELS, DEFAULT_MAX_GAP, DEFAULT_MIN_FACE, capture, capture_track
 from .calibrate import apply_neutral, neutral_pose
+from .offsets import AVOffset, aperture_audio_offset, estimate_av_offset
 from .retarget import RetargetMap, load_retarget
 from .track import Track, landmark_aperture, track_video
 from .tracker import MODEL_SHA256, UNCAPTURED
 
-__all__ = ["capture", "capture_track", "track_video", "Track", "landmark_aperture", "neutral_pose",
-           "apply_neutral", "RetargetMap", "load_retarget", "CAPTURED_CHANNELS", "UNCAPTURED",
-           "DEFAULT_MAX_GAP", "DEFAULT_MIN_FACE", "MODEL_SHA256"]
+__all__ = [
+    "CAPTURED_CHANNELS",
+    "DEFAULT_MAX_GAP",
+    "DEFAULT_MIN_FACE",
+    "MODEL_SHA256",
+    "UNCAPTURED",
+    "AVOffset",
+    "RetargetMap",
+    "Track",
+    "aperture_audio_offset",
+    "apply_neutral",
+    "capture",
+    "capture_track",
+    "estimate_av_offset",
+    "landmark_aperture",
+    "load_retarget",
+    "neutral_pose",
+    "track_video",
+]
 
 
 class _CallableModule(types.ModuleType):

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -37,7 +37,10 @@ from .track import Track, track_video
 from .tracker import MODEL_SHA256, UNCAPTURED, require_capture_deps
 from .video import probe_video, read_audio
 
-__all__ = ["capture", "capture_track", "DEFAULT_MAX_GAP", "DEFAULT_MIN_FACE", "CAPTURED_CHANNELS"]
+if TYPE_CHECKING:  # pragma: no cover
+    from ..rig import Rig
+
+__all__ = ["CAPTURED_CHANNELS", "DEFAULT_MAX_GAP", "DEFAULT_MIN_FACE", "capture", "capture_track"]
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +75,8 @@ def _retarget_map(retarget: bool | str | os.PathLike[str] | RetargetMap) -> Reta
 def capture_track(track: Track, *, fps: float = 30.0, calibrate: str | int | None = None,
                   retarget: bool | str | os.PathLike[str] | RetargetMap = True, max_gap: float = DEFAULT_MAX_GAP,
                   min_face: float = DEFAULT_MIN_FACE, source: str | None = None,
-                  audio: tuple[np.ndarray, int] | None = None) -> Animation:
+                  audio: tuple[np.ndarray, int] | None = None, rig: Rig | None = None,
+                  estimate_offset: bool = False) -> Animation:
     """Turn a raw :class:`~kmtalk.capture.track.Track` into an :class:`Animation`.
 
     The parameters are those of :func:`capture`; ``source`` names the video in
@@ -119,7 +123,9 @@ def capture_track(track: Track, *, fps: float = 30.0, calibrate: str | int | Non
                  **({"percentile": REST_PERCENTILE} if calibrate == "rest" else {"frame": int(calibrate)}),
                  "neutral": {k: round(float(v), 6) for k, v in zip(ARKIT_NAMES, neutral) if v > 0}}
     rmap = _retarget_map(retarget)
-    weights = rmap.apply(raw)
+    # The tracked lips' aperture on the animation's frames: the solve's target and the offset's signal.
+    aperture = resample_rows(track.times, track.aperture[:, None], fps=fps, n_frames=n)[:, 0]
+    weights = rmap.apply(raw, aperture=aperture, rig=rig)
     for ch in UNCAPTURED:
         weights[:, ARKIT_NAMES.index(ch)] = 0.0
     pose = resample_rows(track.times, pose_from_matrices(track.matrices), fps=fps, n_frames=n)
@@ -138,17 +144,23 @@ def capture_track(track: Track, *, fps: float = 30.0, calibrate: str | int | Non
         "long_face_gaps": [list(g) for g in long_gaps],
         "max_gap": max_gap,
         "calibration": calib,
-        "retarget": rmap.meta.get("name", "custom"),
+        "retarget": {"name": rmap.meta.get("name", "custom"), "solve": rmap.solve},
         "tracker": {"model": "mediapipe face_landmarker.task", "sha256": MODEL_SHA256},
+        "av_offset": None,
     }
-    return Animation(fps=fps, weights=weights, head_pose=np.nan_to_num(pose), audio=audio, meta=meta)
+    if estimate_offset and audio is not None:
+        from .offsets import aperture_audio_offset
+
+        meta["av_offset"] = aperture_audio_offset(aperture, fps, audio[0], audio[1]).to_dict()
+    return Animation(fps=fps, weights=weights, head_pose=np.nan_to_num(pose), audio=audio, meta=meta, rig=rig)
 
 
 def capture(video: str | os.PathLike[str], *, fps: float = 30.0, calibrate: str | int | None = None,
             retarget: bool | str | os.PathLike[str] | RetargetMap = True, max_gap: float = DEFAULT_MAX_GAP,
             min_face: float = DEFAULT_MIN_FACE, require_audio: bool = True, sample_rate: int = 16000,
             model: str | os.PathLike[str] | None = None, cache_dir: str | os.PathLike[str] | None = None,
-            progress: bool | Callable[[int, int], None] = False) -> Animation:
+            progress: bool | Callable[[int, int], None] = False, rig: Rig | None = None,
+            estimate_offset: bool = False) -> Animation:
     """Capture ARKit-52 curves, head pose and audio from a talking-head video.
 
     Parameters
@@ -163,9 +175,11 @@ def capture(video: str | os.PathLike[str], *, fps: float = 30.0, calibrate: str 
         subtracts the take's rest pose (5th percentile per channel), an int
         subtracts that animation frame; None (default) keeps the raw values.
     retarget : bool, path or RetargetMap, default True
-        True applies the shipped map ``assets/rig/capture_retarget.json``
-        (tracker scale to kmtalk's rig); False keeps the tracker's values;
-        a path or map uses that one.
+        True applies the shipped retargeting ``assets/rig/capture_retarget.json``
+        (per-channel map, then the lip-gap solve that sets ``jawOpen`` so the
+        rig's inner lips open as far as the tracked person's; see
+        :mod:`kmtalk.capture.retarget`); False keeps the tracker's values as
+        they come; a path or map uses that one.
     max_gap : float, default 0.25
         Runs without a face up to this long (seconds) are bridged silently;
         longer runs are bridged too but logged as warnings and listed in
@@ -183,6 +197,14 @@ def capture(video: str | os.PathLike[str], *, fps: float = 30.0, calibrate: str 
         Cache raw tracks here (see :func:`~kmtalk.capture.track.track_video`).
     progress : bool or callable
         True: a tqdm bar on stderr; a callable gets ``(frames_done, frames_expected)``.
+    rig : Rig, optional
+        The rig to retarget onto and to attach; default :func:`kmtalk.default_rig`.
+    estimate_offset : bool, default False
+        Estimate the clip's audio/video offset (:mod:`kmtalk.capture.offsets`)
+        from the tracked lip aperture and the audio, into ``meta["av_offset"]``
+        (``{"offset": seconds, "r": ..., "r_zero": ..., "max_offset": ...}``,
+        positive when the audio lags the video). The curves and audio are
+        not shifted.
 
     Returns
     -------
@@ -225,6 +247,7 @@ def capture(video: str | os.PathLike[str], *, fps: float = 30.0, calibrate: str 
         duration = frame_count(track.duration, fps) / fps
         audio = read_audio(info.path, start=track.start, duration=duration, sample_rate=sample_rate)
     return capture_track(track, fps=fps, calibrate=calibrate, retarget=retarget, max_gap=max_gap,
-                         min_face=min_face, source=str(info.path), audio=audio)
+                         min_face=min_face, source=str(info.path), audio=audio, rig=rig,
+                         estimate_offset=estimate_offset)
 
 

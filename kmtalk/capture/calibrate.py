@@ -26,7 +26,7 @@ import numpy as np
 
 from phoneme.errors import AnimationError
 
-__all__ = ["REST_PERCENTILE", "neutral_pose", "apply_neutral"]
+__all__ = ["REST_PERCENTILE", "apply_neutral", "neutral_pose"]
 
 #: Percentile of each channel taken as the take's rest pose.
 REST_PERCENTILE = 5.0

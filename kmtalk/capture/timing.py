@@ -20,7 +20,7 @@ __all__ = ["face_gaps", "frame_count", "resample_rows"]
 
 def frame_count(duration: float, fps: float) -> int:
     """Frames of a take lasting ``duration`` seconds at ``fps``: ``max(1, round(duration * fps))``."""
-    return max(1, int(round(float(duration) * float(fps))))
+    return max(1, round(float(duration) * float(fps)))
 
 
 def face_gaps(times: np.ndarray, found: np.ndarray, *, frame_time: float) -> list[tuple[float, float]]:

@@ -20,19 +20,20 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from phoneme.errors import VideoError
 
 from ..arkit import ARKIT_NAMES
-from .tracker import MODEL_SHA256, FaceTracker, model_path
+from .tracker import MODEL_SHA256, FaceTracker
 from .video import VideoInfo, iter_frames, probe_video
 
-__all__ = ["Track", "track_video", "landmark_aperture", "CACHE_VERSION"]
+__all__ = ["CACHE_VERSION", "Track", "landmark_aperture", "track_video"]
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ class Track:
     @property
     def n_frames(self) -> int:
         """Decoded frames."""
-        return int(len(self.times))
+        return len(self.times)
 
     @property
     def found(self) -> np.ndarray:
@@ -111,16 +112,15 @@ class Track:
         """Write the track as a compressed ``.npz`` (atomically)."""
         from ..atomic import atomic_write
 
-        with atomic_write(Path(path)) as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez_compressed(
-                    fh, times=self.times, blendshapes=self.blendshapes, matrices=self.matrices,
-                    landmarks=self.landmarks.astype(np.float32),
-                    info=np.array([self.start, self.duration, self.width, self.height], np.float64),
-                    version=np.array([CACHE_VERSION]), names=np.array(ARKIT_NAMES))
+        with atomic_write(Path(path)) as tmp, open(tmp, "wb") as fh:
+            np.savez_compressed(
+                fh, times=self.times, blendshapes=self.blendshapes, matrices=self.matrices,
+                landmarks=self.landmarks.astype(np.float32),
+                info=np.array([self.start, self.duration, self.width, self.height], np.float64),
+                version=np.array([CACHE_VERSION]), names=np.array(ARKIT_NAMES))
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> "Track":
+    def load(cls, path: str | os.PathLike[str]) -> Track:
         """Read a track written by :meth:`save`."""
         with np.load(path, allow_pickle=False) as z:
             if int(z["version"][0]) != CACHE_VERSION or tuple(z["names"]) != ARKIT_NAMES:
@@ -206,7 +206,7 @@ def track_video(video: str | os.PathLike[str], *, model: str | os.PathLike[str] 
         for t, rgb in iter_frames(info.path):
             size = (rgb.shape[1], rgb.shape[0])
             t0 = times[0] if times else t
-            got = tracker.track(rgb, time_ms=int(round((t - t0) * 1000)))
+            got = tracker.track(rgb, time_ms=round((t - t0) * 1000))
             times.append(t)
             shapes.append(got.blendshapes if got else nan_shapes)
             mats.append(got.matrix if got else nan_mat)

