@@ -29,7 +29,7 @@ __all__ = ["main", "build_parser"]
 
 # Sub-command modules, in the order `kmtalk --help` lists them. A module that
 # is not there yet (features land issue by issue) is simply skipped.
-_COMMANDS = ("align", "animate", "render", "export", "retime", "batch", "review", "stream", "train", "eval", "finetune")
+_COMMANDS = ("align", "animate", "render", "export", "retime", "batch", "review", "stream", "train", "eval", "finetune", "capture")
 
 
 def build_parser() -> argparse.ArgumentParser:
