@@ -14,7 +14,7 @@ import logging
 import math
 import os
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -157,6 +157,7 @@ def animate(
     check_transcript: bool | None = None,
     strict: bool = False,
     recognizer: str = "auto",
+    progress: Callable[[str], None] | None = None,
 ) -> Animation:
     """Animate a face from speech.
 
@@ -214,6 +215,11 @@ def animate(
         :class:`TranscriptError` instead of a warning.
     recognizer : {"auto", "whisper", "pocketsphinx"}
         Who hears the speech (transcript-free and the check).
+    progress : callable, optional
+        Called with the name of each stage as it starts (``"loading model"``,
+        ``"reading audio"``, ``"recognising speech"``, ``"checking
+        transcript"``, ``"aligning"``, ``"animating"``), e.g. to drive a
+        progress display; the stages are also logged (INFO).
 
     Returns
     -------
@@ -228,11 +234,20 @@ def animate(
     """
     if method not in METHODS:
         raise KmtalkError(f"unknown method {method!r}; available: {', '.join(METHODS)}")
+
+    def stage(name: str) -> None:
+        log.info("animate: %s", name)
+        if progress is not None:
+            progress(name)
+
+    if method != "prior":
+        stage("loading model")
     model = _model(method, checkpoint)
     method = "prior" if model is None else "learned"
     if not (isinstance(fps, (int, float)) and math.isfinite(fps) and 0 < fps <= _MAX_FPS):
         raise KmtalkError(f"fps must be in (0, {_MAX_FPS:g}], got {fps!r}")
     styles = _styles(style)
+    stage("reading audio")
     samples, sr = load_audio(audio, sample_rate=_SAMPLE_RATE)
     duration = samples.size / sr
     n = n_frames_for(duration, fps)
@@ -252,11 +267,15 @@ def animate(
         from phoneme import align
 
         if text is None:
+            stage("recognising speech")
             text, language, heard = hear_line(samples, sr, language, recognizer)
             meta.update(heard)
         else:
+            if check_transcript is not False:
+                stage("checking transcript")
             meta["transcript_check"] = check_line(samples, sr, text, language, check=check_transcript,
                                                   strict=strict, recognizer=recognizer)
+        stage("aligning")
         al = align((samples, sr), text, aligner=aligner, language=language)
         meta["aligner"] = al.aligner
     if not al.phones:
@@ -279,6 +298,7 @@ def animate(
         return animate_prior(al, fps, lexicon=tables.lexicon, loudness_db=loud,
                              jaw=params.jaw, lip=params.lip, locks=editor, n_frames=n)
 
+    stage("animating")
     styled = stylize(styles, animate=run, alignment=al, fps=fps, n_frames=n, tables=tables,
                      loudness_db=loud, locks=editor, seed=seed)
     weights, keys = styled.weights, styled.keys

@@ -270,3 +270,47 @@ def test_batch_writes_the_files_a_gltf_refers_to(takes, executor):
     assert str(d / "out" / "hello.wav") in res.lines[0].outputs
     # line.glb refers to line.wav: the input audio itself, left as it was (not overwritten by a copy).
     assert _gltf_uris(d / "line.glb") == ["line.wav"] and file_hash(audio) == before
+
+
+# ---------------------------------------------------------------- 7. progress on stderr
+
+
+def _stderr_on_a_terminal(args: list[str], cwd: Path) -> tuple[int, str, str]:
+    """Run ``kmtalk ARGS`` with stderr on a real pseudo-terminal (progress displays only show on a terminal)."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    # A fresh pseudo-terminal is 0 columns wide; a real one has a size (tqdm draws nothing in 0 columns).
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    proc = subprocess.Popen([sys.executable, "-m", "kmtalk", *args], stdout=subprocess.PIPE, stderr=slave,
+                            cwd=cwd, text=True)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    out = proc.stdout.read()
+    proc.wait(timeout=300)
+    os.close(master)
+    return proc.returncode, out, b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_animate_shows_progress_unless_quiet_or_json(takes):
+    args = ["animate", str(HELLO), "--text-file", str(HELLO.with_suffix(".txt")), "--method", "prior",
+            "--no-check"]
+    code, out, err = _stderr_on_a_terminal([*args, "-o", str(takes / "p1.npz")], takes)
+    assert code == 0, err
+    for stage in ("reading audio", "aligning", "animating", "writing"):
+        assert stage in err, err
+    assert "wrote" in out and "aligning" not in out  # progress is on stderr only
+    for extra in (["--quiet"], ["--json"]):
+        code, out, err = _stderr_on_a_terminal([*args, *extra, "-o", str(takes / "p2.npz")], takes)
+        assert code == 0 and "aligning" not in err and err.strip() == "", (extra, err)

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from ..errors import KmtalkError
-from .common import add_transcript_options, check_output, emit, read_transcript, write_animation
+from .common import (
+    add_quiet_option,
+    add_transcript_options,
+    check_output,
+    emit,
+    read_transcript,
+    stage_progress,
+    write_animation,
+)
 
 HELP = "animate a face from speech and write it (format from the -o extension)"
 
@@ -97,6 +105,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--aligner", default="auto", help="forced-aligner backend (default: auto)")
     p.add_argument("--language", default="en", help="language code (default: en)")
     add_hearing_options(p)
+    add_quiet_option(p)
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.set_defaults(func=run)
 
@@ -106,12 +115,14 @@ def run(args: argparse.Namespace) -> int:
 
     check_output(args.output)  # before any work: an unknown format or unwritable place fails now
 
-    anim = animate(
-        args.audio, read_transcript(args), fps=args.fps, language=args.language, aligner=args.aligner,
-        alignment=args.textgrid, lexicon=args.lexicon, style=_style(args.style), locks=args.locks,
-        method=args.method, checkpoint=args.checkpoint, **hearing_options(args),
-    )
-    written = write_animation(anim, args.output)
+    with stage_progress(args, "animate") as show:
+        anim = animate(
+            args.audio, read_transcript(args), fps=args.fps, language=args.language, aligner=args.aligner,
+            alignment=args.textgrid, lexicon=args.lexicon, style=_style(args.style), locks=args.locks,
+            method=args.method, checkpoint=args.checkpoint, **hearing_options(args), progress=show,
+        )
+        show("writing")
+        written = write_animation(anim, args.output)
     summary = {
         "output": [str(p) for p in written],
         "frames": anim.n_frames, "fps": anim.fps, "duration": anim.duration,

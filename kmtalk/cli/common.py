@@ -15,17 +15,31 @@ Exit statuses of every ``kmtalk`` command:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import ExportError, TranscriptError
 
-__all__ = ["EXIT_BROKEN_PIPE", "EXIT_FAILED", "EXIT_OK", "EXIT_QC", "EXIT_STATUS_HELP", "EXIT_USAGE", "add_transcript_options",
-           "check_output", "emit", "read_transcript", "write_animation"]
+__all__ = [
+    "EXIT_BROKEN_PIPE",
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_QC",
+    "EXIT_STATUS_HELP",
+    "EXIT_USAGE",
+    "add_quiet_option",
+    "add_transcript_options",
+    "check_output",
+    "emit",
+    "read_transcript",
+    "stage_progress",
+    "write_animation",
+]
 
 #: What ``write_animation`` writes besides the exporters' formats.
 ANIMATION_EXTRA_FORMATS = (".mp4",)
@@ -152,3 +166,34 @@ def check_output(path: str | os.PathLike[str], formats: Iterable[str] | None = N
     if path.exists() and not os.access(path, os.W_OK):
         raise ExportError(f"cannot write {what} {path}: the file is read-only")
     return path
+
+
+def add_quiet_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``-q/--quiet``: no progress display on stderr."""
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress display on stderr (also off with --json or when stderr is not a terminal)")
+
+
+@contextlib.contextmanager
+def stage_progress(args: argparse.Namespace, command: str) -> Iterator[Callable[[str], None]]:
+    """A one-line progress display on stderr: ``kmtalk animate: aligning [00:03]``.
+
+    Yields a callback taking the current stage's name (for the library's
+    ``progress=`` parameter). Off with ``--quiet`` or ``--json``, and when
+    stderr is not a terminal (a log file gets no carriage-return clutter).
+    """
+    if getattr(args, "quiet", False) or getattr(args, "json", False):
+        yield lambda name: None
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(total=None, desc=f"kmtalk {command}", bar_format="{desc} [{elapsed}]", file=sys.stderr,
+               disable=None, leave=False)
+
+    def update(name: str) -> None:
+        bar.set_description_str(f"kmtalk {command}: {name}", refresh=True)
+
+    try:
+        yield update
+    finally:
+        bar.close()

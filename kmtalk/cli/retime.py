@@ -10,10 +10,12 @@ from .common import (
     EXIT_OK,
     EXIT_QC,
     EXIT_STATUS_HELP,
-    check_output,
+    add_quiet_option,
     add_transcript_options,
+    check_output,
     emit,
     read_transcript,
+    stage_progress,
     write_animation,
 )
 
@@ -46,6 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--qc-fail-ok", action="store_true",
                    help="with --qc: report QC failures but exit 0")
     add_hearing_options(p)
+    add_quiet_option(p)
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.set_defaults(func=run)
 
@@ -63,9 +66,11 @@ def run(args: argparse.Namespace) -> int:
         options["locks"] = args.locks
     options.update(hearing_options(args))
     source = read_animation(args.source)  # .npz, or kmtalk's .json export
-    anim = retime(source, args.audio, read_transcript(args), language=args.language, fps=args.fps,
-                  detect_edits=not args.no_detect_edits, **options)
-    written = write_animation(anim, args.output)
+    with stage_progress(args, "retime") as show:
+        anim = retime(source, args.audio, read_transcript(args), language=args.language, fps=args.fps,
+                      detect_edits=not args.no_detect_edits, progress=show, **options)
+        show("writing")
+        written = write_animation(anim, args.output)
     info = anim.meta["retime"]
     summary = {"output": [str(p) for p in written], "frames": anim.n_frames, "fps": anim.fps,
                "duration": anim.duration, "placed": info["placed"], "unplaced": info["unplaced"],
