@@ -37,7 +37,8 @@ from .audio import AudioSource, load_audio
 from .errors import TranscriptError
 from .recognize import Recognition, available_recognizer, recognize
 
-__all__ = ["CheckConfig", "Heard", "TranscriptCheck", "WordErrors", "check_transcript", "hear", "word_errors"]
+__all__ = ["CheckConfig", "Heard", "TranscriptCheck", "WordErrors", "char_error_rate", "check_transcript", "hear",
+           "word_errors"]
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,11 @@ class CheckConfig:
 
     Attributes
     ----------
-    max_wer : float
-        A transcript whose word error rate against what is heard reaches this is a mismatch.
+    max_wer, max_cer : float
+        A transcript whose word error rate against what is heard reaches ``max_wer`` *and*
+        whose character error rate (words written together, :func:`char_error_rate`)
+        reaches ``max_cer`` is a mismatch. The second condition keeps a recogniser that
+        splits a word ("a liner" for "aligner") from failing a correct short line.
     language_probability : float
         Whisper's language identification must be at least this sure of another
         language to call the speech another language than the one given …
@@ -69,6 +73,7 @@ class CheckConfig:
     """
 
     max_wer: float = 0.4
+    max_cer: float = 0.25
     language_probability: float = 0.5
     unlikely_probability: float = 0.05
     switch_probability: float = 0.8
@@ -88,6 +93,8 @@ class WordErrors:
         (substitutions + deletions + insertions) / reference words.
     reference, hypothesis : list of str
         The compared words.
+    cer : float
+        :func:`char_error_rate` of the same words.
     ops : list of (op, ref, hyp)
         The alignment: ``op`` is ``"equal"``, ``"substitute"``, ``"delete"`` (in the
         transcript, not heard; ``hyp`` None) or ``"insert"`` (heard, not in the
@@ -98,6 +105,7 @@ class WordErrors:
     reference: list[str]
     hypothesis: list[str]
     ops: list[tuple[str, str | None, str | None]]
+    cer: float = 0.0
 
     @property
     def mismatches(self) -> list[tuple[str, str | None, str | None]]:
@@ -128,6 +136,62 @@ def _words(text: str, language: str) -> list[str]:
     return [k for w in raw for k in _key(w)]
 
 
+def _distance_matrix(a: list[str], b: list[str]) -> np.ndarray:
+    """Levenshtein distances between every prefix of ``a`` and of ``b`` ([len(a)+1, len(b)+1]).
+
+    Row by row with numpy: substitutions and deletions elementwise, insertions by a running
+    minimum (``d[i, j] = min(v[j], d[i, j-1] + 1)`` is ``minimum.accumulate(v - j) + j``).
+    """
+    codes: dict[str, int] = {}
+    x = np.array([codes.setdefault(w, len(codes)) for w in a], dtype=np.int64)
+    y = np.array([codes.setdefault(w, len(codes)) for w in b], dtype=np.int64)
+    n, m = x.size, y.size
+    j = np.arange(m + 1, dtype=np.int64)
+    d = np.empty((n + 1, m + 1), dtype=np.int64)
+    d[0] = j
+    for i in range(1, n + 1):
+        v = np.empty(m + 1, dtype=np.int64)
+        v[0] = i
+        v[1:] = np.minimum(d[i - 1, :-1] + (y != x[i - 1]), d[i - 1, 1:] + 1)
+        d[i] = np.minimum.accumulate(v - j) + j
+    return d
+
+
+def char_error_rate(reference: list[str], hypothesis: list[str]) -> float:
+    """Character error rate of the words written together without spaces.
+
+    Robust to a recogniser splitting or joining words differently ("aligner" heard as "a
+    liner"), which word error rate counts as two or three errors.
+
+    Examples
+    --------
+    >>> from phoneme.hearing import char_error_rate
+    >>> round(char_error_rate(["montreal", "forced", "aligner"], ["montreal", "forced", "a", "liner"]), 3)
+    0.048
+    """
+    a, b = list("".join(reference)), list("".join(hypothesis))
+    if not a:
+        return 0.0 if not b else 1.0
+    # two rows suffice for the distance; keep it linear in memory for long lines
+    return float(_distance_matrix(a, b)[-1, -1]) / len(a) if len(a) * len(b) <= 4_000_000 else \
+        float(_row_distance(a, b)) / len(a)
+
+
+def _row_distance(a: list[str], b: list[str]) -> int:
+    """The Levenshtein distance of ``a`` and ``b`` keeping one row at a time."""
+    codes: dict[str, int] = {}
+    x = np.array([codes.setdefault(w, len(codes)) for w in a], dtype=np.int64)
+    y = np.array([codes.setdefault(w, len(codes)) for w in b], dtype=np.int64)
+    j = np.arange(y.size + 1, dtype=np.int64)
+    row = j.copy()
+    for i in range(1, x.size + 1):
+        v = np.empty_like(row)
+        v[0] = i
+        v[1:] = np.minimum(row[:-1] + (y != x[i - 1]), row[1:] + 1)
+        row = np.minimum.accumulate(v - j) + j
+    return int(row[-1])
+
+
 def word_errors(reference: str | list[str], hypothesis: str | list[str], *, language: str = "en") -> WordErrors:
     """Word error rate with the word alignment (Levenshtein over words, ties: substitution first).
 
@@ -152,12 +216,7 @@ def word_errors(reference: str | list[str], hypothesis: str | list[str], *, lang
     ref = _words(reference, language) if isinstance(reference, str) else list(reference)
     hyp = _words(hypothesis, language) if isinstance(hypothesis, str) else list(hypothesis)
     n, m = len(ref), len(hyp)
-    d = np.zeros((n + 1, m + 1), dtype=np.int32)
-    d[:, 0] = np.arange(n + 1)
-    d[0, :] = np.arange(m + 1)
-    for i in range(1, n + 1):
-        for j in range(1, m + 1):
-            d[i, j] = min(d[i - 1, j - 1] + (ref[i - 1] != hyp[j - 1]), d[i - 1, j] + 1, d[i, j - 1] + 1)
+    d = _distance_matrix(ref, hyp)
     ops: list[tuple[str, str | None, str | None]] = []
     i, j = n, m
     while i > 0 or j > 0:
@@ -172,7 +231,7 @@ def word_errors(reference: str | list[str], hypothesis: str | list[str], *, lang
             j -= 1
     ops.reverse()
     wer = float(d[n, m]) / n if n else (0.0 if not m else 1.0)
-    return WordErrors(wer=wer, reference=ref, hypothesis=hyp, ops=ops)
+    return WordErrors(wer=wer, reference=ref, hypothesis=hyp, ops=ops, cer=char_error_rate(ref, hyp))
 
 
 # ----------------------------------------------------------------------------- hearing
@@ -346,8 +405,8 @@ class TranscriptCheck:
         transcript's); ``"no_speech"`` (nothing was heard: noise, music, silence).
     message : str
         One line for a user: what is wrong and what to do ("" when ok).
-    wer : float or None
-        Word error rate of the transcript against what was heard.
+    wer, cer : float or None
+        Word and character error rates of the transcript against what was heard.
     heard : str
         What the recogniser heard.
     recognizer : str
@@ -367,6 +426,7 @@ class TranscriptCheck:
     heard: str
     recognizer: str
     language: str
+    cer: float | None = None
     heard_language: str | None = None
     heard_language_probability: float | None = None
     mismatched_words: list[dict[str, str | None]] = field(default_factory=list)
@@ -374,8 +434,9 @@ class TranscriptCheck:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict of every field."""
         d = asdict(self)
-        if d["wer"] is not None:
-            d["wer"] = round(d["wer"], 4)
+        for k in ("wer", "cer"):
+            if d[k] is not None:
+                d[k] = round(d[k], 4)
         if d["heard_language_probability"] is not None:
             d["heard_language_probability"] = round(d["heard_language_probability"], 4)
         return d
@@ -458,7 +519,8 @@ def check_transcript(
     rec = heard.recognition
     errors = word_errors(_words(text, language), _words(rec.text, heard.language))
     guess = heard.language_guess
-    if errors.wer >= config.max_wer and guess is None and rec.recognizer.startswith("whisper"):
+    if errors.wer >= config.max_wer and errors.cer >= config.max_cer and guess is None \
+            and rec.recognizer.startswith("whisper"):
         guess = _guess(samples)
     other_language = _other_language(guess, language, config)
     mismatched = [{"op": op, "transcript": r, "heard": h} for op, r, h in errors.mismatches]
@@ -466,14 +528,15 @@ def check_transcript(
         verdict = "language"
         message = (f"the transcript is in {language!r} but the speech sounds like {guess.language!r} "
                    f"(probability {guess.probability:.2f}); heard {rec.text[:80]!r}")
-    elif errors.wer >= config.max_wer and whisper_language(language) not in UNSPACED:
+    elif errors.wer >= config.max_wer and errors.cer >= config.max_cer and whisper_language(language) not in UNSPACED:
         verdict = "mismatch"
-        message = (f"the transcript does not match the audio: word error rate {errors.wer:.2f} against what "
+        message = (f"the transcript does not match the audio: word error rate {errors.wer:.2f} (characters "
+                   f"{errors.cer:.2f}) against what "
                    f"{rec.recognizer} heard ({rec.text[:80]!r}); differences: {_show(errors.mismatches)}")
     else:
         verdict, message = "ok", ""
     return TranscriptCheck(
-        ok=verdict == "ok", verdict=verdict, message=message, wer=errors.wer, heard=rec.text,
+        ok=verdict == "ok", verdict=verdict, message=message, wer=errors.wer, cer=errors.cer, heard=rec.text,
         recognizer=rec.recognizer, language=language,
         heard_language=None if guess is None else guess.language,
         heard_language_probability=None if guess is None else guess.probability,
