@@ -305,9 +305,17 @@ def animate(
     meta["style"] = {"jaw": styled.params.jaw, "lip": styled.params.lip}
     meta["styles"] = styled.specs
     audio_path = str(audio) if isinstance(audio, (str, os.PathLike)) else None
-    return Animation(
+    anim = Animation(
         fps=float(fps), weights=weights, head_pose=styled.head_pose, phones=list(al.phones),
         words=list(al.words), keys=keys,
         locks=editor.as_dict(), audio_path=audio_path,
         audio=None if audio_path else (samples, sr), meta=meta,
     )
+    if anim.locks:  # the editor wins over the closure rule: say so when a lock opens a /p b m/
+        from .qc import locks_opening_closures
+
+        for c in locks_opening_closures(anim, lexicon=tables.lexicon):
+            log.warning("the lock at frame %d (%s) holds the lips %.1f mm apart on /%s/ in %r, where they "
+                        "must close; move the lock or lock the closure too", c["frame"],
+                        ", ".join(c["channels"]), c["gap_mm"], c["phone"], c["word"])
+    return anim

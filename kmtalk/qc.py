@@ -16,6 +16,9 @@
     head's lips at rest are 0.24 mm apart).
 ``unplaced_locks``
     Anchors :func:`kmtalk.retime` could not carry over (their word is gone).
+``locks_opening_closures``
+    Editor locks that hold the lips open on a frame of /p b m/: a lock is met
+    exactly, so it wins over the closure (:func:`locks_opening_closures`).
 ``alignment_issues``
     The aligner's own issues, words aligned with confidence below 0.5, a
     transcript-free animation, and re-timing issues.
@@ -71,6 +74,7 @@ __all__ = [
     "QCReport",
     "av_offset",
     "av_sync",
+    "locks_opening_closures",
     "qc_report",
 ]
 
@@ -105,6 +109,9 @@ class QCReport:
         ``{phone, word, time, frame, gap_mm}`` for each missed closure.
     unplaced_locks : list of dict
         From ``meta["retime"]["unplaced"]``.
+    locks_opening_closures : list of dict
+        ``{frame, time, phone, word, gap_mm, channels}`` for each editor lock
+        that holds the lips open on a /p b m/ (see :func:`locks_opening_closures`).
     alignment_issues : list of str
     av_offset_ms, av_correlation : float or None
         Estimated offset (positive: sound before picture) and the peak correlation.
@@ -132,6 +139,7 @@ class QCReport:
     closures: int = 0
     closures_missed: list[dict[str, Any]] = field(default_factory=list)
     unplaced_locks: list[dict[str, Any]] = field(default_factory=list)
+    locks_opening_closures: list[dict[str, Any]] = field(default_factory=list)
     alignment_issues: list[str] = field(default_factory=list)
     av_offset_ms: float | None = None
     av_correlation: float | None = None
@@ -150,6 +158,9 @@ class QCReport:
         for c in self.closures_missed:
             out.append(f"missed closure: /{c['phone']}/ in {c['word']!r} at {c['time']:.2f} s "
                        f"(lips {c['gap_mm']:.1f} mm apart)")
+        for c in self.locks_opening_closures:
+            out.append(f"lock opens closure: the lock at frame {c['frame']} ({', '.join(c['channels'])}) holds "
+                       f"the lips {c['gap_mm']:.1f} mm apart on /{c['phone']}/ in {c['word']!r}")
         for u in self.unplaced_locks:
             out.append(f"unplaced {u.get('kind', 'lock')} from source frame {u.get('source_frame')}: "
                        f"{u.get('reason')}")
@@ -428,8 +439,8 @@ def av_sync(
     return AVSync(lag / _ENV_RATE * 1000.0, r, zero, kind, confident)
 
 
-def _closures(anim: Animation, rig: Rig, threshold_mm: float,
-              lexicon: Any = None) -> tuple[int, list[dict[str, Any]]]:
+def _closure_frames(anim: Animation, lexicon: Any = None) -> list[tuple[int, Interval, list[int]]]:
+    """Each bilabial (viseme PP) phone: (index, phone, the frames where the lips must be shut)."""
     viseme = viseme_labeller(lexicon)
     fps, n = anim.fps, anim.n_frames
     key_frames = {k.phone_index: k.frame for k in anim.keys if k.kind == "bilabial_closure"}
@@ -445,18 +456,80 @@ def _closures(anim: Animation, rig: Rig, threshold_mm: float,
         if not frames:
             frames = [min(max(math.floor(ph.mid * fps + 0.5), 0), n - 1)]
         wanted.append((i, ph, sorted(set(frames))))
+    return wanted
+
+
+def _word_of(anim: Animation, ph: Interval) -> str | None:
+    return anim.words[ph.word].label if ph.word is not None and ph.word < len(anim.words) else None
+
+
+def _closures(anim: Animation, rig: Rig, threshold_mm: float,
+              lexicon: Any = None) -> tuple[int, list[dict[str, Any]]]:
+    wanted = _closure_frames(anim, lexicon)
     if not wanted:
         return 0, []
+    key_frames = {k.phone_index: k.frame for k in anim.keys if k.kind == "bilabial_closure"}
     needed = sorted({f for _, _, fr in wanted for f in fr})
     gaps = dict(zip(needed, lip_gap_mm(anim.weights[needed], rig)))
     missed = []
     for i, ph, frames in wanted:
         best = min(frames, key=lambda f: gaps[f])
         if gaps[best] > threshold_mm:
-            word = anim.words[ph.word].label if ph.word is not None and ph.word < len(anim.words) else None
-            missed.append({"phone": ph.label, "word": word, "time": round(ph.mid, 3),
+            missed.append({"phone": ph.label, "word": _word_of(anim, ph), "time": round(ph.mid, 3),
                            "frame": int(key_frames.get(i, best)), "gap_mm": round(float(gaps[best]), 2)})
     return len(wanted), missed
+
+
+def locks_opening_closures(animation: Animation, *, rig: Rig | None = None, lexicon: Any = None,
+                           threshold_mm: float = 1.0) -> list[dict[str, Any]]:
+    """Editor locks that hold the lips open where a bilabial closure belongs.
+
+    A lock is met exactly (the editor wins over the closure rule), so a lock
+    such as ``{"jawOpen": 0.9}`` on a frame of /p b m/ opens the closure.
+    That may be wanted (a stylised take) but is usually a lock on the wrong
+    frame, so :func:`kmtalk.animate` logs a warning and QC reports it.
+
+    Parameters
+    ----------
+    animation : Animation
+    rig : Rig, optional
+        Default: the animation's.
+    lexicon : optional
+        Viseme lexicon used to find bilabials (default: bundled English).
+    threshold_mm : float, default 1.0
+        Largest lip gap that still counts as closed (as for missed closures).
+
+    Returns
+    -------
+    list of dict
+        ``{frame, time, phone, word, gap_mm, channels}`` per locked frame
+        whose lips are apart by more than ``threshold_mm`` inside a closure.
+
+    Examples
+    --------
+    >>> import kmtalk
+    >>> anim = kmtalk.animate("line.wav", "Bob", locks={10: {"jawOpen": 0.9}})  # doctest: +SKIP
+    >>> [(c["frame"], c["phone"]) for c in locks_opening_closures(anim)]      # doctest: +SKIP
+    [(10, 'b')]
+    """
+    locked = {int(f): ch for f, ch in (animation.locks or {}).items()}
+    if not locked:
+        return []
+    hits = [(f, ph) for _, ph, frames in _closure_frames(animation, lexicon) for f in frames if f in locked]
+    if not hits:
+        return []
+    rig = rig or animation.get_rig()
+    frames = sorted({f for f, _ in hits})
+    gaps = dict(zip(frames, lip_gap_mm(animation.weights[frames], rig)))
+    out, seen = [], set()
+    for f, ph in hits:
+        if gaps[f] > threshold_mm and f not in seen:
+            seen.add(f)
+            ch = locked[f]
+            out.append({"frame": f, "time": round(f / animation.fps, 3), "phone": ph.label,
+                        "word": _word_of(animation, ph), "gap_mm": round(float(gaps[f]), 2),
+                        "channels": sorted(ch) if isinstance(ch, dict) else []})
+    return out
 
 
 def _source_info(anim: Animation, source: Animation | None) -> tuple[float | None, tuple[float, float] | None]:
@@ -528,6 +601,8 @@ def qc_report(
 
     retime_meta = animation.meta.get("retime") or {}
     rep.unplaced_locks = list(retime_meta.get("unplaced", []))
+    rep.locks_opening_closures = locks_opening_closures(animation, rig=rig, lexicon=lexicon,
+                                                        threshold_mm=closure_threshold_mm)
     issues = list(animation.meta.get("alignment_issues") or [])
     if animation.meta.get("transcript_free"):
         issues.append("no transcript: animated from recognised speech "
