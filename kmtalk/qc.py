@@ -9,7 +9,10 @@
     isochrony_tolerance`` (10 % by default — a project choice, not a standard);
     None without a source.
 ``closures`` / ``closures_missed``
-    Every /p b m/ (viseme PP) of the line's timeline: the vertical inner-lip
+    Every bilabial closure of the line's timeline — a phone whose lexicon
+    entry has place ``bilabial`` (/p b m/), the rule key selection uses; the
+    approximant [β] and fricative [ɸ] share the PP viseme but never shut the
+    lips, so they are not counted: the vertical inner-lip
     gap on the rig (:func:`kmtalk.metrics.lip_gap_mm`) is measured at the
     phone's frames and its closure key frame; a closure is *missed* when the
     smallest gap there exceeds ``closure_threshold_mm`` (1 mm; the default
@@ -53,7 +56,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -439,14 +442,37 @@ def av_sync(
     return AVSync(lag / _ENV_RATE * 1000.0, r, zero, kind, confident)
 
 
+def _closure_labeller(lexicon: Any = None) -> Callable[[str], bool]:
+    """phone → True when the lips must shut: the lexicon's place is ``bilabial`` (the rule key selection
+    uses, :func:`phoneme.keys.key_kind`). Bilabial approximants and fricatives (Spanish [β], [ɸ]) share
+    the PP viseme but never close; a phone the lexicon lacks is not counted."""
+    from phoneme.keys import key_kind
+    from phoneme.lexicon import load_lexicon
+
+    from .errors import KmtalkError
+
+    lex = load_lexicon(lexicon)
+    cache: dict[str, bool] = {}
+
+    def closes(phone: str) -> bool:
+        if phone not in cache:
+            try:
+                cache[phone] = key_kind(lex.entry(phone)) == "bilabial_closure"
+            except KmtalkError:
+                cache[phone] = False
+        return cache[phone]
+
+    return closes
+
+
 def _closure_frames(anim: Animation, lexicon: Any = None) -> list[tuple[int, Interval, list[int]]]:
-    """Each bilabial (viseme PP) phone: (index, phone, the frames where the lips must be shut)."""
-    viseme = viseme_labeller(lexicon)
+    """Each bilabial closure (/p b m/): (phone index, phone, the frames where the lips must be shut)."""
+    closes = _closure_labeller(lexicon)
     fps, n = anim.fps, anim.n_frames
     key_frames = {k.phone_index: k.frame for k in anim.keys if k.kind == "bilabial_closure"}
     wanted: list[tuple[int, Interval, list[int]]] = []
     for i, ph in enumerate(anim.phones):
-        if ph.is_silence or viseme(ph.label) != "PP":
+        if ph.is_silence or not closes(ph.label):
             continue
         lo = max(math.ceil(ph.start * fps - 1e-9), 0)
         hi = min(math.floor(ph.end * fps + 1e-9), n - 1)

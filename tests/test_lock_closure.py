@@ -58,3 +58,20 @@ def test_harmless_locks_are_not_reported(plain, caplog):
     assert not [r for r in caplog.records if "closure" in r.getMessage()]
     assert qc_report(anim).locks_opening_closures == []
     assert qc_report(plain).locks_opening_closures == []
+
+
+def test_spanish_approximant_beta_is_not_a_closure(tmp_path):
+    """Spanish /b/ between vowels is the approximant [β] (lips near, not shut): no closure key, so QC must
+    neither count it as a closure nor report it missed. The word-initial /b/ after a pause still counts."""
+    import subprocess
+
+    text = "Bueno, el lobo bebe agua"
+    wav = tmp_path / "es.wav"
+    subprocess.run(["espeak-ng", "-v", "es", "-s", "150", "-w", str(wav), text], check=True, capture_output=True)
+    anim = kmtalk.animate(wav, text, language="es", method="prior", check_transcript=False)
+    labels = [p.label for p in anim.phones]
+    assert labels.count("β") >= 3 and "b" in labels  # espeak's Spanish: [b]ueno, lo[β]o, [β]e[β]e
+    rep = qc_report(anim)
+    closure_keys = [k for k in anim.keys if k.kind == "bilabial_closure"]
+    assert rep.closures == len(closure_keys) == labels.count("b") + labels.count("p") + labels.count("m")
+    assert rep.closures_missed == [] and not any("β" in p for p in rep.problems())
