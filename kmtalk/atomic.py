@@ -22,12 +22,12 @@ import contextlib
 import os
 import secrets
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from phoneme.errors import ExportError, KmtalkError
 
-__all__ = ["atomic_write", "atomic_files"]
+__all__ = ["atomic_files", "atomic_write"]
 
 
 def _tmp_name(path: Path) -> Path:
