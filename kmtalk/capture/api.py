@@ -76,7 +76,7 @@ def capture_track(track: Track, *, fps: float = 30.0, calibrate: str | int | Non
                   retarget: bool | str | os.PathLike[str] | RetargetMap = True, max_gap: float = DEFAULT_MAX_GAP,
                   min_face: float = DEFAULT_MIN_FACE, source: str | None = None,
                   audio: tuple[np.ndarray, int] | None = None, rig: Rig | None = None,
-                  estimate_offset: bool = False) -> Animation:
+                  estimate_offset: bool = False, transcript: str | None = None) -> Animation:
     """Turn a raw :class:`~kmtalk.capture.track.Track` into an :class:`Animation`.
 
     The parameters are those of :func:`capture`; ``source`` names the video in
@@ -151,7 +151,8 @@ def capture_track(track: Track, *, fps: float = 30.0, calibrate: str | int | Non
     if estimate_offset and audio is not None:
         from .offsets import aperture_audio_offset
 
-        meta["av_offset"] = aperture_audio_offset(aperture, fps, audio[0], audio[1]).to_dict()
+        meta["av_offset"] = aperture_audio_offset(aperture, fps, audio[0], audio[1],
+                                                  transcript=transcript).to_dict()
     return Animation(fps=fps, weights=weights, head_pose=np.nan_to_num(pose), audio=audio, meta=meta, rig=rig)
 
 
@@ -160,7 +161,7 @@ def capture(video: str | os.PathLike[str], *, fps: float = 30.0, calibrate: str 
             min_face: float = DEFAULT_MIN_FACE, require_audio: bool = True, sample_rate: int = 16000,
             model: str | os.PathLike[str] | None = None, cache_dir: str | os.PathLike[str] | None = None,
             progress: bool | Callable[[int, int], None] = False, rig: Rig | None = None,
-            estimate_offset: bool = False) -> Animation:
+            estimate_offset: bool = False, transcript: str | None = None) -> Animation:
     """Capture ARKit-52 curves, head pose and audio from a talking-head video.
 
     Parameters
@@ -200,11 +201,13 @@ def capture(video: str | os.PathLike[str], *, fps: float = 30.0, calibrate: str 
     rig : Rig, optional
         The rig to retarget onto and to attach; default :func:`kmtalk.default_rig`.
     estimate_offset : bool, default False
-        Estimate the clip's audio/video offset (:mod:`kmtalk.capture.offsets`)
-        from the tracked lip aperture and the audio, into ``meta["av_offset"]``
-        (``{"offset": seconds, "r": ..., "r_zero": ..., "max_offset": ...}``,
-        positive when the audio lags the video). The curves and audio are
-        not shifted.
+        Estimate the clip's audio/video offset (:mod:`kmtalk.capture.offsets`:
+        the tracked lip aperture against the prior animated from the audio)
+        into ``meta["av_offset"]`` (``{"offset": seconds, "r", "r_zero",
+        "max_offset", "signal", "at_edge"}``, positive when the audio lags the
+        video). The curves and audio are not shifted.
+    transcript : str, optional
+        What is said, for ``estimate_offset`` (recognised from the audio when None).
 
     Returns
     -------
@@ -248,6 +251,6 @@ def capture(video: str | os.PathLike[str], *, fps: float = 30.0, calibrate: str 
         audio = read_audio(info.path, start=track.start, duration=duration, sample_rate=sample_rate)
     return capture_track(track, fps=fps, calibrate=calibrate, retarget=retarget, max_gap=max_gap,
                          min_face=min_face, source=str(info.path), audio=audio, rig=rig,
-                         estimate_offset=estimate_offset)
+                         estimate_offset=estimate_offset, transcript=transcript)
 
 

@@ -6,7 +6,9 @@ Each ``NAME.npz`` is an :meth:`Animation.save <kmtalk.Animation.save>` file
 ``captured_channels`` / ``uncaptured`` (``tongueOut`` is not measured:
 mask it out of losses), ``face_fraction``, ``face_gaps``, ``long_face_gaps``
 and ``av_offset`` (seconds, positive when the audio lags the video; see
-:mod:`kmtalk.capture.offsets`). ``manifest.json`` lists every clip with its
+:mod:`kmtalk.capture.offsets`; estimated against the prior animated from the
+clip's transcript: ``NAME.txt`` or the ``transcripts_asr.tsv`` of the
+folder when present, else the recognised speech). ``manifest.json`` lists every clip with its
 file, frames, offset, or the error that made it fail; a clip that fails
 leaves no ``.npz``.
 
@@ -31,12 +33,28 @@ from phoneme.errors import KmtalkError, VideoError
 
 from ..atomic import atomic_write
 
-__all__ = ["VIDEO_EXTENSIONS", "capture_folder", "video_files"]
+__all__ = ["VIDEO_EXTENSIONS", "capture_folder", "folder_transcripts", "video_files"]
 
 log = logging.getLogger(__name__)
 
 #: File extensions taken as videos in a folder.
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v")
+
+
+def folder_transcripts(folder: str | os.PathLike[str]) -> dict[str, str]:
+    """Transcripts of a folder's clips: ``transcripts_asr.tsv`` (name, text) overridden by ``NAME.txt`` files."""
+    import csv
+
+    folder = Path(folder)
+    texts: dict[str, str] = {}
+    tsv = folder / "transcripts_asr.tsv"
+    if tsv.is_file():
+        with open(tsv, encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh, delimiter="\t"))
+        texts = {r[0]: r[1] for r in rows[1:] if len(r) >= 2 and r[1].strip()}
+    for txt in folder.glob("*.txt"):
+        texts[txt.stem] = txt.read_text("utf-8").strip()
+    return texts
 
 
 def video_files(folder: str | os.PathLike[str]) -> list[Path]:
@@ -96,6 +114,7 @@ def capture_folder(folder: str | os.PathLike[str], out_dir: str | os.PathLike[st
     from .api import capture
 
     files = video_files(folder)
+    texts = folder_transcripts(folder)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
@@ -107,7 +126,7 @@ def capture_folder(folder: str | os.PathLike[str], out_dir: str | os.PathLike[st
                 anim = Animation.load(target)
             else:
                 anim = capture(video, fps=fps, calibrate=calibrate, estimate_offset=estimate_offset,
-                               cache_dir=cache_dir, **options)
+                               transcript=texts.get(video.stem), cache_dir=cache_dir, **options)
                 anim.save(target)
             row.update(file=target.name, frames=anim.n_frames, fps=anim.fps,
                        face_fraction=anim.meta.get("face_fraction"),

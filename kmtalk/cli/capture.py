@@ -56,6 +56,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                    help="face gaps longer than this are reported (default: 0.25)")
     p.add_argument("--offset", action="store_true",
                    help="estimate the audio/video offset into the metadata (always on for a folder)")
+    p.add_argument("--text", metavar="TRANSCRIPT",
+                   help="what is said, for --offset (default: recognised; a folder uses NAME.txt or "
+                        "transcripts_asr.tsv beside the videos)")
     p.add_argument("--cache", type=Path, metavar="DIR", help="cache raw tracks here (fast reruns)")
     p.add_argument("--overwrite", action="store_true", help="folder input: recapture clips already in the output")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -82,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     out = check_output(args.output)  # format and writability, before any work
     anim = capture(args.video, fps=args.fps, calibrate=args.calibrate, retarget=not args.raw,
                    max_gap=args.max_gap, require_audio=not args.no_audio, cache_dir=args.cache,
-                   estimate_offset=args.offset, progress=not args.quiet)
+                   estimate_offset=args.offset, transcript=args.text, progress=not args.quiet)
     written = write_animation(anim, out)
     text = (f"wrote {written[0]}" + (f" (+{len(written) - 1} more files)" if len(written) > 1 else "")
             + f": {anim.n_frames} frames at {anim.fps:g} fps, face in {anim.meta['face_fraction']:.0%} of "
