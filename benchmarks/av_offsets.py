@@ -33,7 +33,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-
 from _common import ROOT, SHARED_DATA
 
 SPLITS = ("video-dev", "video-train")
@@ -50,9 +49,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import kmtalk
     from kmtalk.atomic import atomic_write
+    from kmtalk.capture.corpus import folder_transcripts
     from kmtalk.capture.offsets import aperture_audio_offset
     from kmtalk.capture.timing import resample_rows
-    from kmtalk.capture.corpus import folder_transcripts
     from kmtalk.capture.track import track_video
     from phoneme.audio import load_audio
 

@@ -175,7 +175,7 @@ def aperture_audio_offset(aperture: np.ndarray, fps: float, samples: np.ndarray,
                     signal=signal)
 
 
-def estimate_av_offset(anim: "Animation", *, signal: str = "prior", transcript: str | None = None,
+def estimate_av_offset(anim: Animation, *, signal: str = "prior", transcript: str | None = None,
                        max_offset: float = MAX_OFFSET, step: float = 0.01, window: float = 0.04) -> AVOffset:
     """Offset of a captured :class:`~kmtalk.Animation`'s audio against its lips.
 

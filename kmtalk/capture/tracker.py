@@ -228,7 +228,7 @@ class FaceTracker:
         self._last_ms = -1
         self._first = True
 
-    def __enter__(self) -> FaceTracker:
+    def __enter__(self) -> FaceTracker:  # noqa: PYI034
         return self
 
     def __exit__(self, *exc: object) -> None:
