@@ -212,7 +212,11 @@ def lipsync() -> list[dict]:
         x, sr = load_audio(wav)
         for method in ("prior", "learned"):
             for key, transcript in (("asr", text), ("free", None)):
-                off = kmtalk.animate(str(wav), transcript, method=method)
+                try:
+                    off = kmtalk.animate(str(wav), transcript, method=method)
+                except kmtalk.errors.KmtalkError as exc:  # reported, not fatal: the row says so
+                    rows.append({"clip": name, "method": method, "text": key, "error": f"offline: {exc}"})
+                    continue
                 _, frames, _ = _stream(x, sr, 0.02, transcript=transcript, method=method)
                 w = np.stack([f.weights for f in frames])
                 rows.append({"clip": name, "method": method, "text": key,
@@ -259,6 +263,10 @@ def _print(result: dict) -> None:
         for method in ("prior", "learned"):
             for key in ("asr", "free"):
                 rows = [r for r in result["lipsync"] if r["method"] == method and r["text"] == key]
+                for r in rows:
+                    if "error" in r:
+                        print(f"  {method:<8} {key:<5} {r['clip']}: {r['error']}")
+                rows = [r for r in rows if "error" not in r]
                 off, st = np.mean([r["offline"] for r in rows]), np.mean([r["streamed"] for r in rows])
                 print(f"  {method:<8} {key:<5} offline {off:.3f}  streamed {st:.3f}  diff {st - off:+.3f}   per clip: "
                       + " ".join(f"{r['offline']:.2f}/{r['streamed']:.2f}" for r in rows))
