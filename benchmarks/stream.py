@@ -85,9 +85,8 @@ def _ms(x) -> dict:
 def latency() -> list[dict]:
     import soxr
 
-    from phoneme.audio import load_audio
-
     from kmtalk.stream.audio import ChunkResampler
+    from phoneme.audio import load_audio
 
     x, sr = load_audio(HELLO)
     rows = []

@@ -31,13 +31,13 @@ from .livelink import LiveLinkPacket, LiveLinkSender, decode_packet, encode_pack
 from .stream import DEFAULT_LOOKAHEAD, MAX_LOOKAHEAD, Stream, StreamFrame, stream_frames
 
 __all__ = [
-    "Stream",
-    "StreamFrame",
-    "stream_frames",
     "DEFAULT_LOOKAHEAD",
     "MAX_LOOKAHEAD",
-    "LiveLinkSender",
     "LiveLinkPacket",
-    "encode_packet",
+    "LiveLinkSender",
+    "Stream",
+    "StreamFrame",
     "decode_packet",
+    "encode_packet",
+    "stream_frames",
 ]

@@ -25,7 +25,7 @@ from phoneme.audio import MAX_CHANNELS, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
 
 from ..errors import AudioError
 
-__all__ = ["ChunkResampler", "AudioWindow", "TARGET_RATE"]
+__all__ = ["TARGET_RATE", "AudioWindow", "ChunkResampler"]
 
 #: The rate the stream works at (the aligners' and the model's).
 TARGET_RATE = 16000

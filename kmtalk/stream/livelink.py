@@ -44,6 +44,7 @@ import struct
 import uuid
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -51,8 +52,18 @@ from ..arkit import ARKIT_NAMES
 from ..errors import KmtalkError
 from ..exporters.livelink import LIVELINK_ROTATIONS, livelink_rotations
 
-__all__ = ["PACKET_VERSION", "LIVELINK_PORT", "LiveLinkPacket", "encode_packet", "decode_packet",
-           "LiveLinkSender", "default_device_id"]
+if TYPE_CHECKING:  # pragma: no cover
+    from .stream import StreamFrame
+
+__all__ = [
+    "LIVELINK_PORT",
+    "PACKET_VERSION",
+    "LiveLinkPacket",
+    "LiveLinkSender",
+    "decode_packet",
+    "default_device_id",
+    "encode_packet",
+]
 
 #: The packet version the Live Link Face app sends (and Unreal 4.26+ reads).
 PACKET_VERSION = 6
@@ -236,7 +247,7 @@ class LiveLinkSender:
         self.sent += 1
         return len(data)
 
-    def send(self, frame) -> int:  # noqa: ANN001 - StreamFrame
+    def send(self, frame: StreamFrame) -> int:
         """Send a :class:`~kmtalk.stream.StreamFrame`."""
         return self.send_weights(frame.weights, frame=frame.index, head_pose=frame.head_pose)
 

@@ -64,7 +64,7 @@ from .level import SpeechLevel
 from .styling import StreamStyler
 from .window import animate_window, window_alignment
 
-__all__ = ["Stream", "StreamFrame", "stream_frames", "DEFAULT_LOOKAHEAD", "MAX_LOOKAHEAD"]
+__all__ = ["DEFAULT_LOOKAHEAD", "MAX_LOOKAHEAD", "Stream", "StreamFrame", "stream_frames"]
 
 log = logging.getLogger(__name__)
 
@@ -416,7 +416,7 @@ class Stream:
                 return
             try:
                 self._done.put(self._animate(job))
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
                 self._error = exc
                 self._done.put([])
                 return

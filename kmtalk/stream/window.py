@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -35,7 +36,10 @@ from phoneme.types import SILENCE, Alignment, Interval
 
 from ..prior import PriorTables, animate_prior
 
-__all__ = ["WindowResult", "window_alignment", "animate_window"]
+if TYPE_CHECKING:  # pragma: no cover - torch is imported only on the learned path
+    from completion.model import KMTalkModel
+
+__all__ = ["WindowResult", "animate_window", "window_alignment"]
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +120,7 @@ def animate_window(
     tables: PriorTables,
     jaw: float = 1.0,
     lip: float = 1.0,
-    model=None,  # noqa: ANN001 - completion.model.KMTalkModel
+    model: KMTalkModel | None = None,
     loudness_ref_db: float | None = None,
     sample_rate: int = 16000,
 ) -> WindowResult:

@@ -305,7 +305,7 @@ class LiveAligner(LiveDecoder):
         """
         if not segments:
             return None
-        word, a, b = segments[-1]
+        word, a, _ = segments[-1]
         m = _NAME.match(word)
         lost = int(_LOST_S * self.frame_rate)
         if m is None:
@@ -323,7 +323,7 @@ class LiveAligner(LiveDecoder):
             return start, k
         return None
 
-    def restart(self, settled: float) -> bool:  # noqa: D102 - see LiveDecoder.restart
+    def restart(self, settled: float) -> bool:
         if self._finished:
             return False
         earliest = max(-(-self._pcm_start // self.hop), self._offset + 1)

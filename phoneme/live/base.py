@@ -32,6 +32,7 @@ from abc import ABC, abstractmethod
 from dataclasses import replace
 
 import numpy as np
+import pocketsphinx
 
 from ..errors import AlignmentError, AudioError
 from ..types import SILENCE, Interval
@@ -78,7 +79,7 @@ class LiveDecoder(ABC):
 
     # ------------------------------------------------------------------ subclass hooks
     @abstractmethod
-    def _make_decoder(self):  # noqa: ANN202 - pocketsphinx.Decoder
+    def _make_decoder(self) -> pocketsphinx.Decoder:
         """Build the pocketsphinx decoder (once)."""
 
     @abstractmethod
