@@ -87,6 +87,32 @@ def test_frame_times_are_the_videos_presentation_times(track, anim: kmtalk.Anima
         np.testing.assert_allclose(raw[j, :51], track.blendshapes[i, :51], atol=1e-6)
 
 
+def test_head_pose_signs_follow_the_face_in_the_image(track) -> None:
+    # kmtalk.headpose: +yaw turns the face to its left (image right), +pitch tips it down,
+    # +roll tilts the top of the head to its right (image left: the eye line turns counter-clockwise).
+    from kmtalk.capture.pose import pose_from_matrices
+
+    pose, lm = pose_from_matrices(track.matrices), track.landmarks.astype(np.float64)
+    eyes = (lm[:, 33] + lm[:, 263]) / 2
+    scale = np.linalg.norm(lm[:, 33, :2] - lm[:, 263, :2], axis=1)
+    nose_right = (lm[:, 1, 0] - eyes[:, 0]) / scale
+    nose_down = (lm[:, 1, 1] - eyes[:, 1]) / scale  # image y grows downwards
+    eye_line = np.arctan2(lm[:, 263, 1] - lm[:, 33, 1], lm[:, 263, 0] - lm[:, 33, 0])
+    assert np.corrcoef(pose[:, 1], nose_right)[0, 1] > 0.6  # 0.87 measured
+    assert np.corrcoef(pose[:, 0], nose_down)[0, 1] > 0.6  # 0.79
+    assert np.corrcoef(pose[:, 2], eye_line)[0, 1] < -0.8  # -0.94
+
+
+def test_left_and_right_are_the_persons_own_as_in_arkit(track) -> None:
+    # ARKit's eyeBlinkLeft is the person's left eye (MediaPipe landmarks 386/374; right eye 159/145).
+    lm, shapes = track.landmarks.astype(np.float64), track.blendshapes
+    scale = np.linalg.norm(lm[:, 33, :2] - lm[:, 263, :2], axis=1)
+    open_left = np.linalg.norm(lm[:, 386, :2] - lm[:, 374, :2], axis=1) / scale
+    open_right = np.linalg.norm(lm[:, 159, :2] - lm[:, 145, :2], axis=1) / scale
+    blink_diff = shapes[:, ARKIT_NAMES.index("eyeBlinkLeft")] - shapes[:, ARKIT_NAMES.index("eyeBlinkRight")]
+    assert np.corrcoef(blink_diff, open_right - open_left)[0, 1] > 0.3  # 0.55 here; 0.70 over 19 train clips
+
+
 def test_attached_audio_is_the_clips_own_sound_in_sync(anim: kmtalk.Animation, track, video_dir: Path) -> None:
     from phoneme.audio import load_audio
 
