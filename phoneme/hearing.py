@@ -76,7 +76,7 @@ class CheckConfig:
     max_cer: float = 0.25
     language_probability: float = 0.5
     unlikely_probability: float = 0.05
-    switch_probability: float = 0.8
+    switch_probability: float = 0.9
     english_gate: float = 0.6
 
 
