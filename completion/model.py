@@ -40,11 +40,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from phoneme.errors import AudioError, LockError
+from phoneme.errors import AudioError
 from phoneme.keys import KeyMotion
 from phoneme.types import Alignment
 
 from .encoders import AudioEncoder, ConvMelEncoder, PretrainedSpeechEncoder
+from .errors import LockError
 from .features import FEATURE_RATE, frames_for, hop_for, resample
 from .keynet import KeyFeatures, KeyMotionNet, KeyVocab
 from .locks import apply_lock_arrays

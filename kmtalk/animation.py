@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import numpy as np
 
-from phoneme.errors import AnimationError, AudioError, LockError, RigError
+from .errors import AnimationError, AudioError, LockError, RigError
 from phoneme.keys import KeyMotion
 from phoneme.types import Interval
 

@@ -25,7 +25,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from phoneme.errors import ExportError, KmtalkError
+from .errors import ExportError, KmtalkError
 
 __all__ = ["atomic_files", "atomic_write"]
 

@@ -1,8 +1,10 @@
 """Public exception hierarchy of kmtalk.
 
-All errors derive from :class:`KmtalkError`. They are defined in
-:mod:`phoneme.errors` (the lowest layer, so every package can raise them) and
-re-exported here under their public names.
+All errors derive from :class:`KmtalkError`. Each package defines the errors it
+raises: :mod:`phoneme.errors` (audio, transcripts, alignment, assets — and the
+base class), :mod:`completion.errors` (malformed motion and locks) and this
+module (rigs, rendering, video). This module re-exports all of them: catch
+them from here.
 
 Examples
 --------
@@ -14,9 +16,11 @@ Examples
 AudioError
 """
 
-from phoneme.errors import (  # noqa: F401
+from __future__ import annotations
+
+from completion.errors import AnimationError, LockError
+from phoneme.errors import (
     AlignmentError,
-    AnimationError,
     AssetError,
     AudioError,
     BackendUnavailableError,
@@ -24,12 +28,41 @@ from phoneme.errors import (  # noqa: F401
     ExportError,
     KmtalkError,
     LexiconError,
-    LockError,
     PronunciationError,
-    RenderError,
-    RigError,
     TranscriptError,
-    VideoError,
-    FaceNotFoundError,
 )
-from phoneme.errors import __all__  # noqa: F401
+
+__all__ = [
+    "KmtalkError",
+    "AudioError",
+    "TranscriptError",
+    "PronunciationError",
+    "AlignmentError",
+    "AssetError",
+    "LexiconError",
+    "CheckpointError",
+    "RigError",
+    "AnimationError",
+    "LockError",
+    "ExportError",
+    "RenderError",
+    "BackendUnavailableError",
+    "VideoError",
+    "FaceNotFoundError",
+]
+
+
+class RigError(AssetError, ValueError):
+    """A face rig is malformed: wrong topology, missing targets, bad landmarks."""
+
+
+class RenderError(KmtalkError):
+    """Rendering failed, e.g. no EGL/OpenGL context can be created."""
+
+
+class VideoError(KmtalkError, ValueError):
+    """A video that cannot be used: missing, a folder, corrupt, a still image, no video or audio stream."""
+
+
+class FaceNotFoundError(VideoError):
+    """No face, or a face in too few frames of a video, for face capture to be trusted."""

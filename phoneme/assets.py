@@ -1,8 +1,11 @@
 """Locate the data files in ``assets/`` from any install layout.
 
 In a source checkout (or editable install) the data lives in the repository's
-top-level ``assets/`` folder; an installed wheel carries the same folder as
-``kmtalk/data``. ``KMTALK_ASSETS`` overrides both.
+top-level ``assets/`` folder, beside this package; an installed wheel carries
+the same folder inside this package, as ``phoneme/data`` (``pyproject.toml``
+puts it there). ``KMTALK_ASSETS`` overrides both. Only this package's own
+layout is known here: the packages above it find their data through
+:func:`asset_path` too.
 
 Examples
 --------
@@ -37,9 +40,9 @@ def assets_dir() -> Path:
         If no assets folder can be found (a broken install).
     """
     env = os.environ.get("KMTALK_ASSETS")
-    here = Path(__file__).resolve().parent.parent
+    package = Path(__file__).resolve().parent
     candidates = [Path(env)] if env else []
-    candidates += [here / "kmtalk" / "data", here / "assets"]
+    candidates += [package / "data", package.parent / "assets"]
     for cand in candidates:
         if (cand / "NOTICE").is_file():
             return cand

@@ -1,9 +1,11 @@
-"""The kmtalk exception hierarchy.
+"""The errors ``phoneme`` raises, and the base of the kmtalk exception hierarchy.
 
-It lives in the lowest layer (``phoneme``) so that every package can raise it
-without importing upward; :mod:`kmtalk.errors` re-exports it as the public
-name. Every error a user can cause is one of these, with a message that says
-what was wrong and what to do.
+:class:`KmtalkError` lives here, in the lowest layer, so that every package can
+derive from it without importing upward. Each package defines the errors it
+raises itself: ``phoneme`` here, :mod:`completion.errors` (malformed motion and
+locks), :mod:`kmtalk.errors` (rigs, rendering, video) — and :mod:`kmtalk.errors`
+re-exports the whole hierarchy under its public names. Every error a user can
+cause is one of these, with a message that says what was wrong and what to do.
 
 Examples
 --------
@@ -23,14 +25,8 @@ __all__ = [
     "AssetError",
     "LexiconError",
     "CheckpointError",
-    "RigError",
-    "AnimationError",
-    "LockError",
     "ExportError",
-    "RenderError",
     "BackendUnavailableError",
-    "VideoError",
-    "FaceNotFoundError",
 ]
 
 
@@ -66,33 +62,10 @@ class CheckpointError(AssetError):
     """A model checkpoint is missing, corrupt, or does not match its configuration."""
 
 
-class RigError(AssetError, ValueError):
-    """A face rig is malformed: wrong topology, missing targets, bad landmarks."""
-
-
-class AnimationError(KmtalkError, ValueError):
-    """Animation data that is malformed (shape, NaN, range, version)."""
-
-
-class LockError(AnimationError):
-    """An editor lock outside the audio, on an unknown channel, or otherwise unusable."""
-
-
 class ExportError(KmtalkError):
-    """An export target that cannot be written (unknown extension, failed writer)."""
-
-
-class RenderError(KmtalkError):
-    """Rendering failed, e.g. no EGL/OpenGL context can be created."""
+    """A file that cannot be written: an alignment's TextGrid here, any export in :mod:`kmtalk`
+    (unknown extension, failed writer)."""
 
 
 class BackendUnavailableError(KmtalkError, RuntimeError):
     """An optional backend (MFA, espeak-ng, a GPU) is not installed or not usable here."""
-
-
-class VideoError(KmtalkError, ValueError):
-    """A video that cannot be used: missing, a folder, corrupt, a still image, no video or audio stream."""
-
-
-class FaceNotFoundError(VideoError):
-    """No face, or a face in too few frames of a video, for face capture to be trusted."""

@@ -14,7 +14,8 @@ from completion.motion_space import VertexPCASpace
 from kmtalk.arkit import ARKIT_INDEX
 from kmtalk.locks import resolve_locks
 from phoneme import align, load_audio, select_keys
-from phoneme.errors import AudioError, LockError
+from completion.errors import LockError
+from phoneme.errors import AudioError
 
 JAW, CLOSE = ARKIT_INDEX["jawOpen"], ARKIT_INDEX["mouthClose"]
 

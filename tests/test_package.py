@@ -22,6 +22,35 @@ def test_error_hierarchy_is_shared():
         assert issubclass(cls, errors.KmtalkError), name
 
 
+def test_each_package_defines_its_own_errors():
+    """phoneme.errors holds only what phoneme raises (and the shared base); kmtalk's own errors live in
+    kmtalk.errors, completion's in completion.errors; kmtalk.errors re-exports the whole hierarchy."""
+    import completion.errors
+    import phoneme.errors
+
+    own = {name: getattr(errors, name).__module__ for name in errors.__all__}
+    assert own["RigError"] == own["RenderError"] == own["VideoError"] == own["FaceNotFoundError"] == "kmtalk.errors"
+    assert own["AnimationError"] == own["LockError"] == "completion.errors"
+    assert own["KmtalkError"] == own["AudioError"] == "phoneme.errors"
+    assert set(phoneme.errors.__all__) | set(completion.errors.__all__) < set(errors.__all__)
+    for name in ("RigError", "RenderError", "VideoError", "FaceNotFoundError", "AnimationError", "LockError"):
+        assert not hasattr(phoneme.errors, name), name
+    # every name phoneme's own modules raise is defined in phoneme.errors
+    raised = set()
+    for path in (ROOT / "phoneme").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and isinstance(node.exc.func, ast.Name):
+                raised.add(node.exc.func.id)
+    assert {n for n in raised if n.endswith("Error") and hasattr(errors, n)} <= set(phoneme.errors.__all__)
+
+
+def test_phoneme_assets_know_no_upper_package():
+    """phoneme/assets.py locates the data from its own package only (not the kmtalk wheel's layout)."""
+    text = (ROOT / "phoneme" / "assets.py").read_text("utf-8")
+    code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(("#", ">>>")))
+    assert '"kmtalk"' not in code and "'kmtalk'" not in code
+
+
 def test_assets_found():
     assert (assets_dir() / "NOTICE").is_file()
     with pytest.raises(errors.AssetError, match="missing"):
@@ -51,7 +80,7 @@ def test_version():
 
 
 def test_wheel_ships_packages_and_assets(tmp_path):
-    """The built wheel carries the three packages and assets/ as kmtalk/data (a real pip build)."""
+    """The built wheel carries the three packages and assets/ as phoneme/data (a real pip build)."""
     import subprocess
     import sys
     import zipfile
@@ -61,7 +90,7 @@ def test_wheel_ships_packages_and_assets(tmp_path):
     (wheel,) = tmp_path.glob("kmtalk-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in ("kmtalk/__init__.py", "phoneme/__init__.py", "completion/__init__.py",
-                     "kmtalk/data/NOTICE", "kmtalk/data/lexicons/en.json", "kmtalk/py.typed"):
+                     "phoneme/data/NOTICE", "phoneme/data/lexicons/en.json", "kmtalk/py.typed"):
         assert required in names, required
     assert not any(n.startswith(("tests/", "assets/")) for n in names)
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from phoneme.errors import FaceNotFoundError, VideoError
+from ..errors import FaceNotFoundError, VideoError
 
 from ..animation import Animation
 from ..arkit import ARKIT_NAMES

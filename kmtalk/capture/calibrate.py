@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from phoneme.errors import AnimationError
+from ..errors import AnimationError
 
 __all__ = ["REST_PERCENTILE", "apply_neutral", "neutral_pose"]
 

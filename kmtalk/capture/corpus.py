@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from phoneme.errors import KmtalkError, VideoError
+from ..errors import KmtalkError, VideoError
 
 from ..atomic import atomic_write
 

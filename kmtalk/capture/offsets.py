@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from phoneme.errors import AnimationError, AudioError
+from ..errors import AnimationError, AudioError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..animation import Animation

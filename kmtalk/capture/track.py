@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from phoneme.errors import VideoError
+from ..errors import VideoError
 
 from ..arkit import ARKIT_NAMES
 from .tracker import MODEL_SHA256, FaceTracker

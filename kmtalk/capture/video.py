@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from phoneme.errors import BackendUnavailableError, VideoError
+from ..errors import BackendUnavailableError, VideoError
 
 from .tracker import INSTALL_HINT
 

@@ -104,7 +104,7 @@ def evaluate_data(model: Any, data: Path, *, split: str = "test", limit: int | N
         mean_vertex_error,
         upper_face_dynamics_deviation,
     )
-    from phoneme.errors import KmtalkError
+    from ..errors import KmtalkError
     from phoneme.keys import select_keys
     from phoneme.loudness import frame_loudness
 

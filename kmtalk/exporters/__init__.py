@@ -32,7 +32,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from phoneme.errors import ExportError
+from ..errors import ExportError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..animation import Animation

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from phoneme.errors import ExportError
+from ..errors import ExportError
 
 from ..arkit import ARKIT_NAMES
 from ..headpose import quaternions

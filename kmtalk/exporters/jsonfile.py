@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from phoneme.errors import AnimationError, ExportError
+from ..errors import AnimationError, ExportError
 
 from ..arkit import ARKIT_NAMES
 from ..headpose import HEAD_POSE_COLUMNS

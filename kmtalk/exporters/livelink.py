@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from phoneme.errors import AnimationError
+from ..errors import AnimationError
 
 from ..arkit import ARKIT_NAMES, LIVE_LINK_FACE_BLENDSHAPES, arkit_table
 from ..atomic import atomic_write

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from phoneme.errors import ExportError
+from ..errors import ExportError
 
 from ..atomic import atomic_files
 
