@@ -2,7 +2,9 @@
 
 The filterbank is the Slaney-style mel scale of librosa (linear below
 1 kHz, logarithmic above, each triangle normalised to unit area), built once
-per setting in numpy and moved to the signal's device. Frames are centred:
+per setting in numpy (:func:`phoneme.mel.mel_filterbank`, shared with the DTW
+aligner's MFCCs) and moved to the signal's device. Resampling is
+:func:`phoneme.audio.resample` (soxr), re-exported here as :func:`resample`. Frames are centred:
 frame ``j`` covers the window centred on sample ``j * hop_length``, so at
 16 kHz with ``hop_length=160`` frame ``j`` is the audio at ``j / 100`` s and
 there are :func:`frames_for` ``(N, 160) = N // 160 + 1`` of them.
@@ -19,13 +21,12 @@ Examples
 
 from __future__ import annotations
 
-import math
-from functools import lru_cache
-
 import numpy as np
 import torch
 
+from phoneme.audio import resample
 from phoneme.errors import AudioError
+from phoneme.mel import mel_filterbank as _mel_filterbank
 
 __all__ = [
     "FEATURE_RATE",
@@ -75,39 +76,6 @@ def hop_for(sample_rate: int) -> int:
     return sr // 100
 
 
-def _hz_to_mel(f: np.ndarray) -> np.ndarray:
-    f = np.asarray(f, dtype=np.float64)
-    f_sp = 200.0 / 3
-    mels = f / f_sp
-    min_log_hz = 1000.0
-    min_log_mel = min_log_hz / f_sp
-    logstep = math.log(6.4) / 27.0
-    return np.where(f >= min_log_hz, min_log_mel + np.log(np.maximum(f, 1e-10) / min_log_hz) / logstep, mels)
-
-
-def _mel_to_hz(m: np.ndarray) -> np.ndarray:
-    m = np.asarray(m, dtype=np.float64)
-    f_sp = 200.0 / 3
-    min_log_hz = 1000.0
-    min_log_mel = min_log_hz / f_sp
-    logstep = math.log(6.4) / 27.0
-    return np.where(m >= min_log_mel, min_log_hz * np.exp(logstep * (m - min_log_mel)), f_sp * m)
-
-
-@lru_cache(maxsize=16)
-def _filterbank_np(sample_rate: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> np.ndarray:
-    n_freqs = n_fft // 2 + 1
-    fft_freqs = np.linspace(0.0, sample_rate / 2.0, n_freqs)
-    mel_pts = _mel_to_hz(np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), n_mels + 2))
-    fdiff = np.diff(mel_pts)
-    ramps = mel_pts[:, None] - fft_freqs[None, :]
-    lower = -ramps[:-2] / fdiff[:-1, None]
-    upper = ramps[2:] / fdiff[1:, None]
-    weights = np.maximum(0.0, np.minimum(lower, upper))
-    weights *= (2.0 / (mel_pts[2:n_mels + 2] - mel_pts[:n_mels]))[:, None]
-    return weights.astype(np.float32)  # [n_mels, n_freqs]
-
-
 def mel_filterbank(
     sample_rate: int = 16000,
     n_fft: int = 400,
@@ -128,7 +96,7 @@ def mel_filterbank(
     ((80, 201), True)
     """
     top = sample_rate / 2.0 if fmax is None else min(float(fmax), sample_rate / 2.0)
-    return torch.from_numpy(_filterbank_np(int(sample_rate), int(n_fft), int(n_mels), float(fmin), top))
+    return torch.from_numpy(_mel_filterbank(sample_rate, n_fft, n_mels, fmin=fmin, fmax=top).astype(np.float32))
 
 
 def log_mel(
@@ -193,22 +161,3 @@ def log_mel(
     fb = mel_filterbank(sample_rate, n_fft, n_mels, fmax=fmax).to(x.device)
     mel = torch.matmul(fb, power)  # [B, n_mels, T]
     return torch.log(torch.clamp(mel, min=floor)).transpose(1, 2).contiguous()
-
-
-def resample(samples: np.ndarray, sample_rate: int, target_rate: int = 16000) -> np.ndarray:
-    """Resample mono float audio with soxr (high quality); returns float32.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> resample(np.zeros(22050, np.float32), 22050).shape
-    (16000,)
-    """
-    import soxr
-
-    x = np.asarray(samples, dtype=np.float32)
-    if int(sample_rate) == int(target_rate):
-        return x
-    if x.ndim != 1:
-        raise AudioError(f"resample needs mono samples shaped [N], got {x.shape}")
-    return soxr.resample(x, int(sample_rate), int(target_rate), quality="HQ").astype(np.float32, copy=False)

@@ -41,6 +41,7 @@ import torch
 from torch import nn
 
 from phoneme.errors import AudioError
+from phoneme.frames import n_frames_for
 from phoneme.keys import KeyMotion
 from phoneme.types import Alignment
 
@@ -476,7 +477,7 @@ class KMTalkModel(nn.Module):
         x = resample(x, int(req.sample_rate), self.config.sample_rate)
         if not (req.fps > 0 and math.isfinite(req.fps)):
             raise ValueError(f"fps must be positive, got {req.fps!r}")
-        n = req.n_frames if req.n_frames is not None else max(int(math.floor(req.alignment.duration * req.fps + 0.5)), 1)
+        n = req.n_frames if req.n_frames is not None else n_frames_for(req.alignment.duration, req.fps)
         keys = KeyFeatures.build(req.alignment, list(req.keys), req.fps, self.vocab)
         frames, mask, values = self._locks(req.locks, n)
         return _Prepared(x, keys, n, float(req.fps), frames, mask, values, self._style_vector(req.style))

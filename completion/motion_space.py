@@ -30,37 +30,27 @@ Examples
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from phoneme.assets import asset_path
-from phoneme.errors import AssetError, CheckpointError
+from phoneme.errors import CheckpointError
+
+from .arkit import arkit_table
 
 __all__ = ["ArkitSpace", "MotionSpace", "VertexPCASpace", "arkit_names", "motion_space_from_config"]
 
 
-@lru_cache(maxsize=1)
 def arkit_names() -> tuple[str, ...]:
-    """The 52 ARKit names in Apple's order, read from ``assets/rig/arkit52.json``.
+    """The 52 ARKit names in Apple's order (:func:`completion.arkit.arkit_table`).
 
     Examples
     --------
     >>> arkit_names()[0], len(arkit_names())
     ('eyeBlinkLeft', 52)
     """
-    path = asset_path("rig", "arkit52.json")
-    try:
-        names = json.loads(Path(path).read_text("utf-8"))["names"]
-    except (OSError, ValueError, KeyError) as exc:
-        raise AssetError(f"cannot read the ARKit name table {path}: {exc}") from None
-    if len(names) != 52 or len(set(names)) != 52:
-        raise AssetError(f"{path} must list 52 unique ARKit names")
-    return tuple(names)
+    return tuple(arkit_table()["names"])
 
 
 class MotionSpace:

@@ -3,7 +3,8 @@
 Everything here is read from the data file ``assets/rig/arkit52.json`` (the
 names in the order of Apple's ``ARFaceAnchor.BlendShapeLocation``, the column
 order and capitalisation of Epic's Live Link Face CSV, channel groups and
-left/right mirror pairs); see that file for its sources.
+left/right mirror pairs; see that file for its sources) by
+:func:`completion.arkit.arkit_table`, the one reader of it, re-exported here.
 
 Examples
 --------
@@ -18,13 +19,7 @@ True
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
-from typing import Any
-
-from phoneme.assets import asset_path
-
-from .errors import RigError
+from completion.arkit import arkit_table
 
 __all__ = [
     "ARKIT_GROUPS",
@@ -36,35 +31,6 @@ __all__ = [
     "arkit_table",
     "canonical_name",
 ]
-
-
-@lru_cache(maxsize=1)
-def arkit_table() -> dict[str, Any]:
-    """Return the parsed ``assets/rig/arkit52.json`` (names, Live Link Face layout, groups).
-
-    Returns
-    -------
-    dict
-        Keys ``names``, ``live_link_face_csv``, ``groups``, ``mirror``, ``sources``.
-
-    Raises
-    ------
-    RigError
-        If the file is malformed (not 52 unique names).
-
-    Examples
-    --------
-    >>> from kmtalk.arkit import arkit_table
-    >>> arkit_table()["live_link_face_csv"]["columns"][:3]
-    ['Timecode', 'BlendshapeCount', 'EyeBlinkLeft']
-    """
-    path = asset_path("rig", "arkit52.json")
-    with open(path, encoding="utf-8") as fh:
-        table = json.load(fh)
-    names = table.get("names", [])
-    if len(names) != 52 or len(set(names)) != 52:
-        raise RigError(f"{path} must list 52 unique ARKit names, found {len(set(names))}")
-    return table
 
 
 ARKIT_NAMES: tuple[str, ...] = tuple(arkit_table()["names"])

@@ -40,6 +40,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from phoneme.frames import frame_at
 from phoneme.lexicon import VISEMES
 
 from completion.locks import apply_lock_arrays
@@ -92,7 +93,7 @@ def _frame_of(when: Any, n_frames: int, fps: float) -> int:
         duration = n_frames / fps
         if not (math.isfinite(t) and -0.5 / fps <= t <= duration + 0.5 / fps):
             raise LockError(f"lock at {t:.3f} s is outside the audio (0..{duration:.3f} s)")
-        return min(max(int(math.floor(t * fps + 0.5)), 0), n_frames - 1)
+        return min(max(frame_at(t, fps), 0), n_frames - 1)
     raise LockError(f"lock time {when!r} must be a frame (int) or seconds (float)")
 
 

@@ -61,6 +61,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from phoneme.frames import frame_at, n_frames_for
 from phoneme.types import Interval
 
 from .correspond import viseme_labeller
@@ -288,7 +289,7 @@ def av_offset(aperture: np.ndarray, fps: float, samples: np.ndarray, sample_rate
     x = _mono(samples)
     if ap.size < 2 or x.size == 0 or not fps > 0:
         return float("nan"), float("nan")
-    n = max(math.floor(x.size / sample_rate * _ENV_RATE + 0.5), 1)
+    n = n_frames_for(x.size / sample_rate, _ENV_RATE)
     n = min(n, math.floor((ap.size - 1) / fps * _ENV_RATE) + 1)
     lags, rs = _lag_curve(_on_grid(ap, fps, n), _loudness_envelope(x, sample_rate, n), round(max_offset * _ENV_RATE))
     peak = _peak(lags, rs)
@@ -428,7 +429,7 @@ def av_sync(
         if audio is None or _mono(audio[0]).size == 0:
             return None
         x, sr = _mono(audio[0]), int(audio[1])
-        n = min(n, max(math.floor(x.size / sr * _ENV_RATE + 0.5), 1))
+        n = min(n, n_frames_for(x.size / sr, _ENV_RATE))
         reference, kind = _loudness_envelope(x, sr, n), "loudness"
     ap = _on_grid(lip_aperture(animation.weights, rig).astype(np.float64), animation.fps, n)
     lags, rs = _lag_curve(ap, reference[:n], round(max_offset * _ENV_RATE))
@@ -481,7 +482,7 @@ def _closure_frames(anim: Animation, lexicon: Any = None) -> list[tuple[int, Int
         if i in key_frames:
             frames.append(key_frames[i])
         if not frames:
-            frames = [min(max(math.floor(ph.mid * fps + 0.5), 0), n - 1)]
+            frames = [min(max(frame_at(ph.mid, fps), 0), n - 1)]
         wanted.append((i, ph, sorted(set(frames))))
     return wanted
 

@@ -65,6 +65,7 @@ from typing import Any
 import numpy as np
 
 from phoneme.audio import AudioSource, load_audio
+from phoneme.frames import frame_at
 from phoneme.types import Alignment, Interval
 
 from .animation import Animation
@@ -185,7 +186,7 @@ def _locate(t: float, phones: list[Interval]) -> tuple[str, int | None, int | No
 def _frame_inside(t: float, t0: float, t1: float, fps: float, n_frames: int) -> int:
     lo = math.ceil(t0 * fps - 1e-9)
     hi = math.floor(t1 * fps + 1e-9)
-    frame = math.floor(t * fps + 0.5)
+    frame = frame_at(t, fps)
     if lo <= hi:
         frame = min(max(frame, lo), hi)
     return min(max(frame, 0), n_frames - 1)

@@ -39,6 +39,7 @@ __all__ = [
     "SILENCE_PEAK_DBFS",
     "AudioSource",
     "load_audio",
+    "resample",
     "supported_formats",
 ]
 
@@ -274,6 +275,47 @@ def load_audio(
             "check the recording level or the channel"
         )
     if rate != target:
-        mono = soxr.resample(mono, rate, target, quality="HQ").astype(np.float32, copy=False)
+        mono = resample(mono, rate, target)
     mono = np.ascontiguousarray(np.clip(mono, -1.0, 1.0), dtype=np.float32)
     return mono, target
+
+
+def resample(samples: np.ndarray, sample_rate: int, target_rate: int = DEFAULT_SAMPLE_RATE) -> np.ndarray:
+    """Resample mono audio with soxr (high quality); returns float32.
+
+    The one resampling call of the three packages (:func:`load_audio`, espeak-ng
+    synthesis and the learned models' features use it). The signal is resampled
+    in its own precision (float32 or float64) and returned as float32; it may
+    overshoot [-1, 1] slightly, so clip when that matters.
+
+    Parameters
+    ----------
+    samples : ndarray [N]
+        Mono samples.
+    sample_rate : int
+        Their rate in Hz.
+    target_rate : int, default 16000
+
+    Returns
+    -------
+    ndarray, float32 [round(N * target_rate / sample_rate)]
+        The input itself (as float32) when the rates are equal.
+
+    Raises
+    ------
+    AudioError
+        Samples that are not 1-D.
+
+    Examples
+    --------
+    >>> resample(np.zeros(22050, np.float32), 22050).shape
+    (16000,)
+    """
+    x = np.asarray(samples)
+    if int(sample_rate) == int(target_rate):
+        return x.astype(np.float32, copy=False)
+    if x.ndim != 1:
+        raise AudioError(f"resample needs mono samples shaped [N], got {x.shape}")
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float32)
+    return soxr.resample(x, int(sample_rate), int(target_rate), quality="HQ").astype(np.float32, copy=False)

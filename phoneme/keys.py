@@ -54,6 +54,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .errors import AlignmentError
+from .frames import frame_at, n_frames_for
 from .lexicon import Lexicon, PhoneEntry, load_lexicon
 from .types import SILENCE, Alignment, Interval
 
@@ -136,7 +137,7 @@ def _frame_in(start: float, end: float, t: float, fps: float, n_frames: int) -> 
     """Nearest frame to ``t`` that lies inside [start, end] when one does."""
     lo = math.ceil(start * fps - 1e-9)
     hi = math.floor(end * fps + 1e-9)
-    frame = int(math.floor(t * fps + 0.5))
+    frame = frame_at(t, fps)
     if lo <= hi:
         frame = min(max(frame, lo), hi)
     return min(max(frame, 0), n_frames - 1)
@@ -223,7 +224,7 @@ def select_keys(
     if not alignment.duration > 0:
         raise AlignmentError("the alignment has zero duration; nothing to animate")
     lex = load_lexicon(lexicon)
-    n_frames = max(int(math.floor(alignment.duration * fps + 0.5)), 1)
+    n_frames = n_frames_for(alignment.duration, fps)
     loud = None if loudness is None else np.asarray(loudness, dtype=np.float64)
     if loud is not None and (loud.ndim != 1 or loud.size == 0):
         raise AlignmentError("loudness must be a non-empty 1-D per-frame array")

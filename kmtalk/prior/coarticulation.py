@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from phoneme.frames import n_frames_for
 from phoneme.types import Alignment
 
 from .poses import GROUPS, VISEME_INDEX, PriorTables, load_prior_tables
@@ -42,14 +43,6 @@ from .poses import GROUPS, VISEME_INDEX, PriorTables, load_prior_tables
 __all__ = ["Target", "phone_targets", "blend", "gaussian_smooth", "n_frames_for"]
 
 _EPS = 1e-6
-
-
-def n_frames_for(duration: float, fps: float) -> int:
-    """Frames of an animation of ``duration`` seconds: ``round(duration * fps)`` (at least 1).
-
-    Frame ``i`` is shown at ``i / fps`` (the convention of :class:`kmtalk.animation.Animation`).
-    """
-    return max(int(math.floor(duration * fps + 0.5)), 1)
 
 
 @dataclass(frozen=True)

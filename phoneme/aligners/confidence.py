@@ -121,7 +121,7 @@ def assess(
         Acoustic score per frame in nats, relative to the frame's best senone;
         NaN where nothing was scored.
     energy_db : np.ndarray
-        Frame energies (see :func:`~phoneme.aligners.segmenting.frame_energy_db`).
+        Frame energies (see :func:`~phoneme.loudness.block_energy_db`).
     skipped : sequence of int
         Indices (into ``words``) of words the aligner could not place at all.
     fps : float

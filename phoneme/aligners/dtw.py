@@ -29,32 +29,15 @@ from functools import lru_cache
 import numpy as np
 
 from ..errors import AlignmentError
+from ..loudness import ANALYSIS_HOP_S, ANALYSIS_WIN_S, analysis_frames
+from ..mel import mel_filterbank
 
-__all__ = ["HOP_S", "column_spans", "frame_energy_db", "mfcc", "warp"]
+__all__ = ["HOP_S", "column_spans", "mfcc", "warp"]
 
-#: Feature hop in seconds (frame ``j`` is centred at ``j * HOP_S``).
-HOP_S = 0.01
-_WIN_S = 0.025
+#: Feature hop in seconds (frame ``j`` is centred at ``j * HOP_S``): the 10 ms analysis frames
+#: of :func:`phoneme.loudness.analysis_frames`, shared with :func:`~phoneme.loudness.band_energy_db`.
+HOP_S = ANALYSIS_HOP_S
 _MAX_CELLS = 40_000_000  # about 63 s x 63 s at 10 ms
-
-
-def _hz_to_mel(f: np.ndarray) -> np.ndarray:
-    return 2595.0 * np.log10(1.0 + np.asarray(f, np.float64) / 700.0)
-
-
-def _mel_to_hz(m: np.ndarray) -> np.ndarray:
-    return 700.0 * (10.0 ** (np.asarray(m, np.float64) / 2595.0) - 1.0)
-
-
-@lru_cache(maxsize=8)
-def _filterbank(sample_rate: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> np.ndarray:
-    """Triangular HTK-mel filters [n_mels, n_fft // 2 + 1]."""
-    bins = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
-    edges = _mel_to_hz(np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), n_mels + 2))
-    lo, mid, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]
-    up = (bins[None, :] - lo) / (mid - lo)
-    down = (hi - bins[None, :]) / (hi - mid)
-    return np.maximum(0.0, np.minimum(up, down))
 
 
 @lru_cache(maxsize=4)
@@ -64,37 +47,6 @@ def _dct(n_mels: int, n_out: int) -> np.ndarray:
     basis = np.cos(math.pi / n_mels * (n + 0.5) * k) * math.sqrt(2.0 / n_mels)
     basis[0] /= math.sqrt(2.0)
     return basis
-
-
-def _frames(samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    hop = round(HOP_S * sample_rate)
-    win = round(_WIN_S * sample_rate)
-    x = np.asarray(samples, np.float64)
-    n = x.size // hop + 1
-    padded = np.pad(x, (win // 2, win // 2 + hop))
-    idx = np.arange(win)[None, :] + hop * np.arange(n)[:, None]
-    return padded[idx]
-
-
-def frame_energy_db(samples: np.ndarray, sample_rate: int, *, band: tuple[float, float] = (100.0, 4000.0)) -> np.ndarray:
-    """Level in dB of the speech band (default 100–4000 Hz) in the 25 ms window centred on each 10 ms frame.
-
-    Band-limited so that a DC offset, rumble or a microphone thump does not
-    count as sound. Floored at -120 dB.
-
-    Examples
-    --------
-    >>> frame_energy_db(np.zeros(1600, np.float32), 16000).max()
-    -120.0
-    """
-    win = round(_WIN_S * sample_rate)
-    fr = _frames(np.asarray(samples, np.float64), sample_rate) * np.hanning(win)[None, :]
-    n_fft = 1 << math.ceil(math.log2(win))
-    power = np.abs(np.fft.rfft(fr, n_fft, axis=1)) ** 2
-    freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
-    sel = (freqs >= band[0]) & (freqs <= band[1])
-    level = power[:, sel].sum(axis=1) * 2.0 / (n_fft * (np.hanning(win) ** 2).sum())
-    return np.maximum(10.0 * np.log10(np.maximum(level, 1e-12)), -120.0)
 
 
 def mfcc(
@@ -138,11 +90,12 @@ def mfcc(
     if x.ndim != 1 or x.size == 0:
         raise AlignmentError("features need non-empty mono samples")
     x = np.append(x[0], x[1:] - 0.97 * x[:-1])
-    fr = _frames(x, sample_rate) * np.hanning(round(_WIN_S * sample_rate))[None, :]
+    fr = analysis_frames(x, sample_rate) * np.hanning(round(ANALYSIS_WIN_S * sample_rate))[None, :]
     n_fft = 1 << math.ceil(math.log2(fr.shape[1]))
     power = np.abs(np.fft.rfft(fr, n_fft, axis=1)) ** 2
     top = min(fmax or 7600.0, 0.5 * sample_rate)
-    mel = power @ _filterbank(int(sample_rate), n_fft, n_mels, float(fmin), float(top)).T
+    mel = power @ mel_filterbank(int(sample_rate), n_fft, n_mels, fmin=float(fmin), fmax=float(top),
+                                 htk=True, norm=None).T
     logmel = np.log(np.maximum(mel, 1e-10))
     # a fixed dynamic range: digital silence and a quiet noise floor look alike
     logmel = np.maximum(logmel, logmel.max() - floor_db / 10.0 * math.log(10.0))

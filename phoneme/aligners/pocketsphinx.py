@@ -52,11 +52,12 @@ import pocketsphinx
 from ..audio import load_audio
 from ..errors import AlignmentError, BackendUnavailableError, TranscriptError
 from ..g2p import Pronouncer, default_pronouncer
+from ..loudness import block_energy_db
 from ..phones import arpabet_to_ipa, split_stress
 from ..types import SILENCE, Alignment, Interval
 from .base import Aligner, Pronunciations
 from .confidence import MismatchConfig, assess
-from .segmenting import Span, choose_cut, frame_energy_db
+from .segmenting import Span, choose_cut
 from .tiers import contiguous
 
 __all__ = ["PocketsphinxAligner"]
@@ -592,7 +593,7 @@ class PocketsphinxAligner(Aligner):
             tier_index[pos] = k
             if pos in skipped_positions:
                 skipped_tier.append(k)
-        energy = frame_energy_db(samples, hop=HOP)
+        energy = block_energy_db(samples, hop=HOP)
         confidences, found = assess(
             words_tier, counts, frame_score, energy, skipped=skipped_tier,
             fps=FRAME_RATE, config=self.mismatch,

@@ -8,8 +8,8 @@ and the next window starts at the cut. Memory stays bounded by the window
 length, and every cut falls in a pause the aligner itself found, so no word
 is split between windows.
 
-:func:`frame_energy_db` gives the per-frame level used to tell real pauses
-from untranscribed speech that an aligner labelled as silence.
+:func:`phoneme.loudness.block_energy_db` gives the per-frame level used to tell
+real pauses from untranscribed speech that an aligner labelled as silence.
 
 Examples
 --------
@@ -24,9 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
-__all__ = ["Span", "choose_cut", "frame_energy_db"]
+__all__ = ["Span", "choose_cut"]
 
 
 @dataclass(frozen=True)
@@ -77,40 +75,3 @@ def choose_cut(spans: Sequence[Span], *, earliest: int, latest: int, min_pause: 
         if sp.word is not None and earliest <= sp.end <= latest:
             best_boundary = sp.end
     return best_pause if best_pause is not None else best_boundary
-
-
-def frame_energy_db(samples: np.ndarray, *, hop: int = 160) -> np.ndarray:
-    """Log energy (dB re full scale) of each ``hop``-sample frame (10 ms at 16 kHz).
-
-    Computed block by block, so memory stays small for hour-long inputs.
-
-    Parameters
-    ----------
-    samples : np.ndarray
-        Mono float samples in [-1, 1].
-    hop : int
-        Frame length in samples.
-
-    Returns
-    -------
-    np.ndarray
-        float64, one value per frame (``ceil(len / hop)`` frames).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> e = frame_energy_db(np.r_[np.zeros(1600), 0.5 * np.ones(1600)])
-    >>> bool(e[2] < -100 and abs(e[-5] + 6.02) < 0.1)
-    True
-    """
-    x = np.asarray(samples)
-    n = max(1, int(np.ceil(len(x) / hop)))
-    out = np.empty(n, dtype=np.float64)
-    block = 4096  # frames per block
-    for b in range(0, n, block):
-        seg = np.zeros(min(block, n - b) * hop, dtype=np.float32)
-        part = x[b * hop:(b + block) * hop]
-        seg[: len(part)] = part
-        power = np.mean(np.square(seg.reshape(-1, hop), dtype=np.float64), axis=1)
-        out[b:b + len(power)] = 10.0 * np.log10(power + 1e-12)
-    return out

@@ -46,9 +46,10 @@ import numpy as np
 
 from ..errors import AlignmentError, BackendUnavailableError, PronunciationError
 from ..lexicon import Lexicon, base_phone, load_lexicon, normalize_phone
+from ..loudness import band_energy_db
 from ..types import Alignment, Interval, fill_silence
 from .base import Aligner, Pronunciations
-from .dtw import HOP_S, column_spans, frame_energy_db, mfcc, warp
+from .dtw import HOP_S, column_spans, mfcc, warp
 
 __all__ = ["SynthesisDtwAligner"]
 
@@ -347,7 +348,7 @@ class SynthesisDtwAligner(Aligner):
             offsets.append(pos)
             pos += len(w) + 1
 
-        energy = frame_energy_db(samples, sample_rate)
+        energy = band_energy_db(samples, sample_rate)
         speech_s, silent = _speech_seconds(energy)
         q = _features(samples, sample_rate, energy)
         pause_cost = _pause_cost(q, energy, silent)
@@ -358,7 +359,7 @@ class SynthesisDtwAligner(Aligner):
         syn = self._template(text, voice, _BASE_RATE)
         rate = _BASE_RATE
         if self.match_rate and speech_s > 0:
-            t_speech, _ = _speech_seconds(frame_energy_db(syn.samples, syn.sample_rate))
+            t_speech, _ = _speech_seconds(band_energy_db(syn.samples, syn.sample_rate))
             rate = int(np.clip(round(_BASE_RATE * t_speech / speech_s), _MIN_RATE, _MAX_RATE))
             if abs(rate - _BASE_RATE) <= 0.05 * _BASE_RATE:
                 rate = _BASE_RATE
@@ -375,11 +376,11 @@ class SynthesisDtwAligner(Aligner):
                noise_rel_db: float, duration: float) -> tuple[list[float], list[float]]:
         """Warp one template onto the recording's features; the start and end time of every phone."""
         tmpl = np.asarray(syn.samples, np.float64)
-        t_energy = frame_energy_db(tmpl, syn.sample_rate)
+        t_energy = band_energy_db(tmpl, syn.sample_rate)
         noise_db = float(np.percentile(t_energy, 95)) + noise_rel_db
         rng = np.random.default_rng(0)  # the recording's noise floor, reproducibly
         tmpl = tmpl + rng.standard_normal(tmpl.size) * 10.0 ** (noise_db / 20.0)
-        t = _features(tmpl, syn.sample_rate, frame_energy_db(tmpl, syn.sample_rate))
+        t = _features(tmpl, syn.sample_rate, band_energy_db(tmpl, syn.sample_rate))
 
         # extended template: a pause column before the first frame, at every word start, after the last
         n_t = len(t)

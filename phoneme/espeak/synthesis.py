@@ -77,6 +77,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..audio import resample
 from ..errors import BackendUnavailableError, TranscriptError
 from ..types import Alignment, Interval, fill_silence
 from . import _library as _lib
@@ -408,9 +409,7 @@ def synthesize(text: str, *, voice: str = "en-us", rate: int = 175, pitch: int =
     samples = audio.astype(np.float32) / 32768.0
     out_rate = native
     if sample_rate is not None and sample_rate != native:
-        import soxr
-
-        samples = soxr.resample(samples, native, int(sample_rate), quality="HQ").astype(np.float32)
+        samples = resample(samples, native, int(sample_rate))
         np.clip(samples, -1.0, 1.0, out=samples)  # resampling can overshoot a full-scale peak
         out_rate = int(sample_rate)
     log.debug("espeak-ng spoke %d words, %d phonemes, %.2f s (%s, %d wpm)",
