@@ -103,6 +103,25 @@ class _SaveBest(pl.Callback):
                                       "step": trainer.global_step, "val_frame": v})
 
 
+def _load_init(model: KMTalkModel, init: str | os.PathLike[str]) -> None:
+    """Copy a checkpoint's weights into ``model``; a checkpoint of another shape is refused."""
+    from ..checkpoint import load_checkpoint
+
+    src = load_checkpoint(init)
+    if src.space.config() != model.space.config():
+        raise KmtalkError(f"--init {init}: its motion space {src.space.config()} differs from the data's "
+                          f"{model.space.config()}")
+    theirs, ours = src.state_dict(), model.state_dict()
+    wrong = sorted(k for k in ours if k not in theirs or theirs[k].shape != ours[k].shape)
+    extra = sorted(k for k in theirs if k not in ours)
+    if wrong or extra:
+        raise KmtalkError(f"--init {init}: its network has other sizes than the config's "
+                          f"({len(wrong)} tensors differ or are missing, {len(extra)} extra, e.g. "
+                          f"{(wrong + extra)[:3]}); train with the config it was trained with")
+    model.load_state_dict(theirs)
+    log.info("starting from the weights of %s", init)
+
+
 def _accelerator(device: str) -> str:
     if device == "auto":
         return "gpu" if torch.cuda.is_available() else "cpu"
@@ -176,6 +195,7 @@ def train(
     reader: Callable[[Path], Any] | None = None,
     progress: bool = False,
     metadata: dict[str, Any] | None = None,
+    init: str | os.PathLike[str] | None = None,
 ) -> TrainResult:
     """Train a KMTalk model on a dataset folder and write a run folder (see the module docstring).
 
@@ -195,6 +215,11 @@ def train(
         Show Lightning's progress bar.
     metadata : dict, optional
         Stored in the checkpoints (e.g. the command line).
+    init : path, optional
+        A checkpoint to start from (fine-tuning, e.g. a model trained on the
+        synthetic corpus before real captures). Its sizes and motion space must
+        match the config's; the config's sizes are taken from it when the
+        config leaves them unset.
 
     Returns
     -------
@@ -221,13 +246,16 @@ def train(
         model = KMTalkModel(model_cfg, space=dm.space)
     except (TypeError, ValueError) as exc:
         raise KmtalkError(f"{config.source or 'config'}: invalid model settings: {exc}") from None
+    if init is not None:
+        _load_init(model, init)
     lit = LitKMTalk(model, config.loss, config.optim)
     resolved = config.to_dict()
     resolved["model"] = {k: v for k, v in model_cfg.to_dict().items() if k != "vocab"}
     tmp = run / ".train_config.json.tmp"
     tmp.write_text(json.dumps(resolved, indent=1), "utf-8")
     os.replace(tmp, run / "train_config.json")
-    meta = {"data": str(data), "layout": dm.layout, "train_config": resolved, **(metadata or {})}
+    meta = {"data": str(data), "layout": dm.layout, "train_config": resolved,
+            **({"init": str(init)} if init is not None else {}), **(metadata or {})}
     best = _SaveBest(run / "checkpoint", meta)
     logger = pl.loggers.CSVLogger(str(run), name="", version="")
     steps = max_steps if max_steps is not None else config.optim.max_steps
@@ -261,7 +289,7 @@ def train(
         "data": str(data), "layout": dm.layout, "fps": dm.fps, "motion_space": dm.space.config(),
         "train_utterances": len(dm.raw["train"]), "val_utterances": len(dm.raw["val"]),
         "parameters": model.n_parameters(), "epochs": trainer.current_epoch, "steps": trainer.global_step,
-        "seconds": round(seconds, 1), "device": accelerator,
+        "seconds": round(seconds, 1), "device": accelerator, "init": str(init) if init is not None else None,
         "first_train_loss_step": first_steps[0] if first_steps else None,
         "final_train_loss_epoch": epoch_losses[-1] if epoch_losses else None,
         "best_val_frame": best.best, "best_epoch": best.best_epoch,

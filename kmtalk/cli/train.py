@@ -42,6 +42,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                    help="auto: the GPU when torch sees one, else the CPU (default)")
     p.add_argument("--seed", type=int, help="override the config's seed")
+    p.add_argument("--init", type=Path, metavar="CHECKPOINT",
+                   help="start from this checkpoint's weights (fine-tuning; same sizes as the config)")
     p.add_argument("--progress", action="store_true", help="show a progress bar")
     p.add_argument("--json", action="store_true", help="print the run summary as JSON")
     p.set_defaults(func=run)
@@ -57,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     if args.seed is not None:
         config.seed = int(args.seed)
     result = train(config, args.data, args.out, max_epochs=args.max_epochs, max_steps=args.max_steps,
-                   device=args.device, reader=read_livelink_csv, progress=args.progress,
+                   device=args.device, reader=read_livelink_csv, progress=args.progress, init=args.init,
                    metadata={"command": "kmtalk " + " ".join(sys.argv[1:]) if sys.argv else "",
                              "config": config.source})
     s = result.summary
