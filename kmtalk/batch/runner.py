@@ -312,6 +312,12 @@ def _fail(line: ManifestLine, result: LineResult, exc: Exception) -> None:
         result.message = f"{type(exc).__name__}: {exc}"
 
 
+def _one_math_thread() -> None:
+    """Pool initializer: BLAS/OpenMP and torch use one thread in this worker (set before torch loads)."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = "1"
+
+
 def _worker(args: tuple[ManifestLine, dict[str, Any], bool, bool]) -> LineResult:
     line, options, force, thumbnails = args
     return process_line(line, options, force=force, thumbnails=thumbnails)
@@ -418,7 +424,10 @@ def run_batch(
                     bar.update(1)
         else:
             # "spawn": fresh workers (no inherited OpenGL context or espeak state).
-            with ProcessPoolExecutor(max_workers=min(workers, len(lines)), mp_context=get_context("spawn")) as pool:
+            # one math thread per worker: N workers x torch's default threads oversubscribed the CPU
+            # (learned model, 2 workers on 2 cores: 33.5 s against 8.9 s on Ray, which does the same)
+            with ProcessPoolExecutor(max_workers=min(workers, len(lines)), mp_context=get_context("spawn"),
+                                     initializer=_one_math_thread) as pool:
                 futures = {pool.submit(_worker, (ln, options, force, thumbnails)): ln for ln in lines}
                 for fut in as_completed(futures):
                     ln = futures[fut]
