@@ -44,9 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from completion.checkpoint import load_checkpoint
-    from kmtalk.locks import resolve_locks
+    from kmtalk.closures import closure_locks, meet_locks
     from kmtalk.metrics import lip_aperture, pearson
-    from kmtalk.prior import animate_prior, articulatory_locks, load_prior_tables
+    from kmtalk.prior import animate_prior, load_prior_tables
     from kmtalk.rig import default_rig
     from kmtalk.videos import load_clip, video_clips
 
@@ -63,8 +63,9 @@ def main(argv: list[str] | None = None) -> int:
 
         def learned(x: np.ndarray, al=al, keys=keys, n=n, sr=sr) -> np.ndarray:
             first = model.predict(x, sr, al, keys, fps=FPS, n_frames=n)
-            facts = resolve_locks(articulatory_locks(first, al, keys, tables, fps=FPS), n_frames=n, fps=FPS)
-            return model.predict(x, sr, al, keys, fps=FPS, n_frames=n, locks=facts)
+            facts = closure_locks(first, al, keys, tables, fps=FPS, n_frames=n)
+            return meet_locks(model.predict(x, sr, al, keys, fps=FPS, n_frames=n, locks=facts, exact_locks=False),
+                              facts, fps=FPS)
 
         prior, _ = animate_prior(al, FPS, lexicon=tables.lexicon, loudness_db=loud, n_frames=n)
         lw = learned(samples)

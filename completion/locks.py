@@ -1,8 +1,11 @@
-"""Exact, smooth lock application on plain arrays (any number of channels).
+"""Locks on plain arrays (any number of channels): checking them and meeting them exactly and smoothly.
 
-This is the array core of :func:`kmtalk.locks.apply_locks`, here so that the
-learned path (which may not import :mod:`kmtalk`) bends its predictions
-through editor locks the same way the prior does. Each locked channel is
+The lock logic of this package, in one module: :func:`lock_arrays` checks the
+locks a model is given (a ``Locks``-like object or a ``(frames, mask, values)``
+tuple), :func:`apply_lock_arrays` bends curves through them. The latter is the
+array core of :func:`kmtalk.locks.apply_locks` too, so the learned and prior
+paths meet locks the same way (this package may not import :mod:`kmtalk`).
+Each locked channel is
 pulled towards its value with a smoothstep-shaped weight around the lock::
 
     out(t) = (1 - sum_k w_k(t)) * x(t) + sum_k w_k(t) * value_k
@@ -28,10 +31,13 @@ Examples
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
-__all__ = ["MAX_WINDOW_S", "apply_lock_arrays"]
+from .errors import LockError
+
+__all__ = ["MAX_WINDOW_S", "apply_lock_arrays", "lock_arrays"]
 
 #: Longest time (s) a lock's pull reaches on either side.
 MAX_WINDOW_S = 0.5
@@ -135,3 +141,63 @@ def apply_lock_arrays(
         cols = np.flatnonzero(mask[k])
         result[f, cols] = locked[k, cols]
     return result
+
+
+def lock_arrays(locks: Any, n_frames: int, dim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Check locks given to a model and return them as sorted arrays.
+
+    Parameters
+    ----------
+    locks : Locks-like, (frames, mask, values) or None
+        Anything with ``frames``, ``mask`` and ``values`` (e.g. :class:`kmtalk.locks.Locks`),
+        or the three arrays: frames ``[K]``, mask ``[K, dim]``, values ``[K, dim]``.
+    n_frames : int
+        Frames of the curves the locks apply to.
+    dim : int
+        Channels of the curves.
+
+    Returns
+    -------
+    frames : ndarray[int64] [K], sorted and unique
+    mask : ndarray[bool] [K, dim]
+    values : ndarray[float32] [K, dim]
+
+    Raises
+    ------
+    LockError
+        Not a Locks object or tuple, shapes that disagree, a frame outside
+        ``0..n_frames - 1``, two locks on one frame, a NaN or infinite value.
+
+    Examples
+    --------
+    >>> f, m, v = lock_arrays(([5, 2], np.ones((2, 3), bool), np.zeros((2, 3))), n_frames=10, dim=3)
+    >>> f.tolist(), v.dtype.name
+    ([2, 5], 'float32')
+    """
+    d = int(dim)
+    if locks is None:
+        return np.zeros(0, np.int64), np.zeros((0, d), bool), np.zeros((0, d), np.float32)
+    if hasattr(locks, "frames") and hasattr(locks, "mask") and hasattr(locks, "values"):
+        frames, mask, values = locks.frames, locks.mask, locks.values
+    else:
+        try:
+            frames, mask, values = locks
+        except (TypeError, ValueError):
+            raise LockError("locks must be a Locks object or a (frames, mask, values) tuple") from None
+    frames = np.asarray(frames, dtype=np.int64).reshape(-1)
+    mask = np.asarray(mask, dtype=bool)
+    values = np.asarray(values, dtype=np.float32)
+    if mask.shape != (frames.size, d) or values.shape != (frames.size, d):
+        raise LockError(f"locks need mask and values shaped [{frames.size}, {d}], got "
+                        f"{mask.shape} and {values.shape}")
+    if frames.size and (frames.min() < 0 or frames.max() >= n_frames):
+        raise LockError(f"a lock lies outside the animation (frames 0..{n_frames - 1}): "
+                        f"{frames[(frames < 0) | (frames >= n_frames)].tolist()}")
+    if frames.size and np.any(np.diff(frames) <= 0):
+        order = np.argsort(frames, kind="stable")
+        frames, mask, values = frames[order], mask[order], values[order]
+        if np.any(np.diff(frames) == 0):
+            raise LockError("two locks share a frame; merge them first")
+    if not np.isfinite(values[mask]).all():
+        raise LockError("a lock value is NaN or infinite")
+    return frames, mask, values

@@ -46,10 +46,9 @@ from phoneme.keys import KeyMotion
 from phoneme.types import Alignment
 
 from .encoders import AudioEncoder, ConvMelEncoder, PretrainedSpeechEncoder
-from .errors import LockError
 from .features import FEATURE_RATE, frames_for, hop_for, resample
 from .keynet import KeyFeatures, KeyMotionNet, KeyVocab
-from .locks import apply_lock_arrays
+from .locks import apply_lock_arrays, lock_arrays
 from .motion_space import MotionSpace, motion_space_from_config
 from .transformer import CompletionTransformer, random_channel_mask, random_key_mask, scatter_known
 
@@ -438,35 +437,6 @@ class KMTalkModel(nn.Module):
             raise ValueError(f"style must give {len(names)} values ({list(names)}), got {arr.size}")
         return arr
 
-    def _locks(self, locks: Any, n_frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        d = self.config.motion_dim
-        if locks is None:
-            return np.zeros(0, np.int64), np.zeros((0, d), bool), np.zeros((0, d), np.float32)
-        if hasattr(locks, "frames") and hasattr(locks, "mask") and hasattr(locks, "values"):
-            frames, mask, values = locks.frames, locks.mask, locks.values
-        else:
-            try:
-                frames, mask, values = locks
-            except (TypeError, ValueError):
-                raise LockError("locks must be a Locks object or a (frames, mask, values) tuple") from None
-        frames = np.asarray(frames, dtype=np.int64).reshape(-1)
-        mask = np.asarray(mask, dtype=bool)
-        values = np.asarray(values, dtype=np.float32)
-        if mask.shape != (frames.size, d) or values.shape != (frames.size, d):
-            raise LockError(f"locks need mask and values shaped [{frames.size}, {d}], got "
-                            f"{mask.shape} and {values.shape}")
-        if frames.size and (frames.min() < 0 or frames.max() >= n_frames):
-            raise LockError(f"a lock lies outside the animation (frames 0..{n_frames - 1}): "
-                            f"{frames[(frames < 0) | (frames >= n_frames)].tolist()}")
-        if frames.size and np.any(np.diff(frames) <= 0):
-            order = np.argsort(frames, kind="stable")
-            frames, mask, values = frames[order], mask[order], values[order]
-            if np.any(np.diff(frames) == 0):
-                raise LockError("two locks share a frame; merge them first")
-        if not np.isfinite(values[mask]).all():
-            raise LockError("a lock value is NaN or infinite")
-        return frames, mask, values
-
     def _prepare(self, req: PredictRequest) -> _Prepared:
         x = req.samples.detach().cpu().numpy() if isinstance(req.samples, torch.Tensor) else req.samples
         x = np.asarray(x, dtype=np.float32)
@@ -479,7 +449,7 @@ class KMTalkModel(nn.Module):
             raise ValueError(f"fps must be positive, got {req.fps!r}")
         n = req.n_frames if req.n_frames is not None else n_frames_for(req.alignment.duration, req.fps)
         keys = KeyFeatures.build(req.alignment, list(req.keys), req.fps, self.vocab)
-        frames, mask, values = self._locks(req.locks, n)
+        frames, mask, values = lock_arrays(req.locks, n, self.config.motion_dim)
         return _Prepared(x, keys, n, float(req.fps), frames, mask, values, self._style_vector(req.style))
 
     def predict(
@@ -497,6 +467,7 @@ class KMTalkModel(nn.Module):
         dtype: torch.dtype | str | None = None,
         window_s: float | None = None,
         overlap_s: float | None = None,
+        exact_locks: bool = True,
     ) -> np.ndarray:
         """Animate one utterance: motion-space coordinates for every frame.
 
@@ -515,6 +486,7 @@ class KMTalkModel(nn.Module):
             condition the transformer and are then applied exactly
             (:func:`~completion.locks.apply_lock_arrays`): the output equals
             them at every locked frame and channel and flows smoothly into them.
+            Validated by :func:`~completion.locks.lock_arrays`.
         style : dict or array, optional
             Style axes by name (``{"jaw": 1.3}``) or all values; default neutral.
         n_frames : int, optional
@@ -526,6 +498,10 @@ class KMTalkModel(nn.Module):
             ``torch.bfloat16`` runs under autocast (GPU; CPU works but is slower).
         window_s, overlap_s : float, optional
             Override the config's inference windows.
+        exact_locks : bool, default True
+            Apply the locks exactly after the prediction. ``False``: they only
+            condition the transformer, and the caller meets them (kmtalk's
+            animate path does, in one place: :mod:`kmtalk.closures`).
 
         Returns
         -------
@@ -537,7 +513,8 @@ class KMTalkModel(nn.Module):
         AudioError, LockError, LexiconError
         """
         req = PredictRequest(samples, sample_rate, alignment, keys, fps, locks, style, n_frames)
-        return self.predict_batch([req], device=device, dtype=dtype, window_s=window_s, overlap_s=overlap_s)[0]
+        return self.predict_batch([req], device=device, dtype=dtype, window_s=window_s, overlap_s=overlap_s,
+                                  exact_locks=exact_locks)[0]
 
     def predict_batch(
         self,
@@ -548,6 +525,7 @@ class KMTalkModel(nn.Module):
         window_s: float | None = None,
         overlap_s: float | None = None,
         max_windows: int = 64,
+        exact_locks: bool = True,
     ) -> list[np.ndarray]:
         """Animate several utterances in batches (see :meth:`predict` for the arguments).
 
@@ -580,7 +558,7 @@ class KMTalkModel(nn.Module):
         results = []
         for p, pred in zip(prepared, out):
             pred = self.space.clip(pred)  # clamp first, so the locks' pull is sized on what is shown
-            if p.lock_frames.size:
+            if exact_locks and p.lock_frames.size:
                 pred = apply_lock_arrays(pred, p.lock_frames, p.lock_mask, p.lock_values, fps=p.fps,
                                          bounds=self.space.bounds)
             results.append(pred)

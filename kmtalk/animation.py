@@ -33,12 +33,13 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import numpy as np
 
-from .errors import AnimationError, AudioError, LockError, RigError
 from phoneme.keys import KeyMotion
 from phoneme.types import Interval
 
 from .arkit import ARKIT_NAMES
+from .errors import AnimationError, AudioError, RigError
 from .headpose import HEAD_POSE_COLUMNS, apply_head_pose
+from .locks import check_lock_dict
 
 if TYPE_CHECKING:  # pragma: no cover
     from .rig import Rig
@@ -175,7 +176,7 @@ class Animation:
         self.phones = [_as_interval(p, "phone") for p in (self.phones or [])]
         self.words = [_as_interval(w, "word") for w in (self.words or [])]
         self.keys = [_as_key(k) for k in (self.keys or [])]
-        self.locks = self._check_locks(self.locks or {}, n)
+        self.locks = check_lock_dict(self.locks or {}, n)
         if self.audio_path is not None:
             self.audio_path = os.fspath(self.audio_path)
         if self.audio is not None:
@@ -222,43 +223,6 @@ class Animation:
             log.info("clipping weights from [%.4g, %.4g] to [0, 1]", lo, hi)
             np.clip(w, 0.0, 1.0, out=w)
         return w
-
-    @staticmethod
-    def _check_locks(locks: Mapping[Any, Any], n_frames: int) -> dict[int, dict[str, float]]:
-        if not isinstance(locks, Mapping):
-            raise LockError(
-                f"locks must be a dict {{frame: {{name: value}}}}, got {type(locks).__name__}"
-            )
-        valid = set(ARKIT_NAMES)
-        out: dict[int, dict[str, float]] = {}
-        for frame, channels in locks.items():
-            try:
-                f = int(frame)
-            except (TypeError, ValueError) as exc:
-                raise LockError(f"lock frame {frame!r} is not an integer frame index") from exc
-            if isinstance(frame, float) and not frame.is_integer():
-                raise LockError(f"lock frame {frame!r} is not an integer frame index")
-            if not 0 <= f < n_frames:
-                raise LockError(
-                    f"lock at frame {f} is outside the animation (frames 0..{n_frames - 1})"
-                )
-            if not isinstance(channels, Mapping) or not channels:
-                raise LockError(f"lock at frame {f} must map channel names to values")
-            pinned: dict[str, float] = {}
-            for name, value in channels.items():
-                if name not in valid:
-                    raise LockError(
-                        f"lock at frame {f} names unknown channel {name!r}; "
-                        "use one of the 52 ARKit names (kmtalk.arkit.ARKIT_NAMES)"
-                    )
-                v = float(value)
-                if not (0.0 <= v <= 1.0):
-                    raise LockError(
-                        f"lock at frame {f} pins {name} to {value!r}; values must be in [0, 1]"
-                    )
-                pinned[str(name)] = v
-            out[f] = pinned
-        return dict(sorted(out.items()))
 
     @staticmethod
     def _check_audio(audio: Any) -> tuple[np.ndarray, int]:

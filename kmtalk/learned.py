@@ -5,9 +5,10 @@ every frame from the key motions and the audio. Two guarantees are kept
 outside the network, exactly as on the prior path:
 
 - the articulatory facts (lips meet over every p/b/m, lip on teeth at every
-  f/v — :func:`kmtalk.prior.articulatory_locks`, computed on a first
+  f/v — :func:`kmtalk.closures.closure_locks`, measured on a first
   prediction) and the editor's locks are merged (the editor wins) and given to
-  a second prediction, which conditions on them and meets them exactly;
+  a second prediction, which conditions on them; kmtalk then meets them exactly
+  (:func:`kmtalk.closures.meet_locks`, the one place the prior path meets them too);
 - curves stay in [0, 1].
 
 A checkpoint is a folder with ``model.safetensors`` and ``config.json``
@@ -34,8 +35,9 @@ from phoneme.assets import assets_dir
 from phoneme.keys import KeyMotion, select_keys
 from phoneme.types import Alignment
 
-from .locks import Locks, merge_locks, resolve_locks
-from .prior import PriorTables, articulatory_locks
+from .closures import closure_locks, meet_locks
+from .locks import Locks
+from .prior import PriorTables
 
 __all__ = ["SHIPPED_MODEL", "shipped_checkpoint", "load_model", "animate_learned"]
 
@@ -88,10 +90,7 @@ def animate_learned(
     keys = select_keys(alignment, fps, lexicon=tables.lexicon, loudness=loudness_db)
     style = {"jaw": float(jaw), "lip": float(lip)}
     first = model.predict(samples, sample_rate, alignment, keys, fps=fps, style=style, n_frames=n_frames)
-    facts = resolve_locks(articulatory_locks(np.asarray(first), alignment, keys, tables, fps=fps),
-                          n_frames=n_frames, fps=fps)
-    if locks is not None:
-        facts = merge_locks(facts, locks)
-    weights = model.predict(samples, sample_rate, alignment, keys, fps=fps, style=style, n_frames=n_frames,
-                            locks=(facts.frames, facts.mask, facts.values))
-    return np.asarray(weights, dtype=np.float32), keys
+    facts = closure_locks(np.asarray(first), alignment, keys, tables, fps=fps, n_frames=n_frames, editor=locks)
+    conditioned = model.predict(samples, sample_rate, alignment, keys, fps=fps, style=style, n_frames=n_frames,
+                                locks=facts, exact_locks=False)
+    return meet_locks(np.asarray(conditioned, dtype=np.float32), facts, fps=fps), keys

@@ -1,5 +1,13 @@
 """Editor locks: pin channels at chosen frames; the animation passes through them exactly and smoothly.
 
+The one home of kmtalk's lock logic: the specification (:func:`resolve_locks`),
+the stored form of :attr:`Animation.locks <kmtalk.animation.Animation.locks>`
+(:func:`check_lock_dict`), merging, files, and exact application
+(:func:`apply_locks`, whose array core :func:`completion.locks.apply_lock_arrays`
+the learned model shares). Which locks an animation must meet besides the
+editor's — the closures of /p b m/, the lip-teeth contact of /f v/ — and where
+they are applied is :mod:`kmtalk.closures`.
+
 A lock specification maps a *when* to a *what*:
 
 - when: an ``int`` is a frame index, a ``float`` is a time in seconds. In
@@ -40,15 +48,15 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from completion.locks import apply_lock_arrays
 from phoneme.frames import frame_at
 from phoneme.lexicon import VISEMES
-
-from completion.locks import apply_lock_arrays
 
 from .arkit import ARKIT_INDEX, ARKIT_NAMES
 from .errors import LockError
 
-__all__ = ["Locks", "resolve_locks", "merge_locks", "apply_locks", "read_locks_file", "locks_to_json"]
+__all__ = ["Locks", "apply_locks", "check_lock_dict", "locks_to_json", "merge_locks", "read_locks_file",
+           "resolve_locks"]
 
 
 
@@ -97,13 +105,14 @@ def _frame_of(when: Any, n_frames: int, fps: float) -> int:
     raise LockError(f"lock time {when!r} must be a frame (int) or seconds (float)")
 
 
-def _channel(name: str) -> int:
+def _channel(name: str, where: str = "lock") -> int:
     try:
         return ARKIT_INDEX[name]
-    except KeyError:
+    except (KeyError, TypeError):
         close = difflib.get_close_matches(str(name), ARKIT_NAMES, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise LockError(f"lock names unknown channel {name!r}{hint}; use ARKit-52 names") from None
+        raise LockError(f"{where} names unknown channel {name!r}{hint}; use one of the 52 ARKit names "
+                        "(kmtalk.arkit.ARKIT_NAMES)") from None
 
 
 def _weight(value: Any, what: str) -> float:
@@ -112,8 +121,49 @@ def _weight(value: Any, what: str) -> float:
     except (TypeError, ValueError):
         raise LockError(f"lock weight for {what} must be a number, got {value!r}") from None
     if not (math.isfinite(v) and 0.0 <= v <= 1.0):
-        raise LockError(f"lock weight for {what} is {v}; weights are in [0, 1]")
+        raise LockError(f"lock weight for {what} is {v}; values must be in [0, 1]")
     return v
+
+
+def _pins(channels: Any, where: str) -> dict[int, float]:
+    """``{channel name: weight}`` → ``{column: weight}``, checked."""
+    if not isinstance(channels, Mapping) or not channels:
+        raise LockError(f"{where} pins no channel: it must map channel names to values")
+    return {_channel(k, where): _weight(v, f"{k!r} in the {where}") for k, v in channels.items()}
+
+
+def check_lock_dict(locks: Any, n_frames: int) -> dict[int, dict[str, float]]:
+    """Check the stored form of locks, ``{frame: {channel: weight}}``, and return it sorted by frame.
+
+    This is the form :attr:`Animation.locks <kmtalk.animation.Animation.locks>`
+    holds and files store (frame keys may be integer strings, as in JSON).
+    Unlike :func:`resolve_locks` it takes frames only, not seconds or visemes.
+
+    Raises
+    ------
+    LockError
+        Not a mapping, a frame that is not an integer or lies outside
+        ``0..n_frames - 1``, an unknown channel, or a value outside [0, 1].
+
+    Examples
+    --------
+    >>> check_lock_dict({"3": {"jawOpen": 0.5}, 1: {"mouthClose": 0.1}}, n_frames=10)
+    {1: {'mouthClose': 0.1}, 3: {'jawOpen': 0.5}}
+    """
+    if not isinstance(locks, Mapping):
+        raise LockError(f"locks must be a dict {{frame: {{name: value}}}}, got {type(locks).__name__}")
+    out: dict[int, dict[str, float]] = {}
+    for frame, channels in locks.items():
+        try:
+            f = int(frame)
+        except (TypeError, ValueError) as exc:
+            raise LockError(f"lock frame {frame!r} is not an integer frame index") from exc
+        if isinstance(frame, float) and not frame.is_integer():
+            raise LockError(f"lock frame {frame!r} is not an integer frame index")
+        if not 0 <= f < n_frames:
+            raise LockError(f"lock at frame {f} is outside the animation (frames 0..{n_frames - 1})")
+        out[f] = {ARKIT_NAMES[c]: v for c, v in _pins(channels, f"lock at frame {f}").items()}
+    return dict(sorted(out.items()))
 
 
 def resolve_locks(
@@ -169,9 +219,7 @@ def resolve_locks(
             row = viseme_poses[VISEMES.index(what)]
             pins.update({int(c): float(row[c]) for c in np.flatnonzero(mask)})
         elif isinstance(what, Mapping):
-            if not what:
-                raise LockError(f"lock at {when!r} pins no channel")
-            pins.update({_channel(k): _weight(v, f"{k!r} at {when!r}") for k, v in what.items()})
+            pins.update(_pins(what, f"lock at {when!r}"))
         else:
             row = np.asarray(getattr(what, "weights", what), dtype=np.float64)
             if row.ndim == 2 and row.shape[0] == 1:

@@ -104,11 +104,11 @@ def evaluate_data(model: Any, data: Path, *, split: str = "test", limit: int | N
         mean_vertex_error,
         upper_face_dynamics_deviation,
     )
-    from ..errors import KmtalkError
     from phoneme.keys import select_keys
     from phoneme.loudness import frame_loudness
 
     from ..arkit import ARKIT_NAMES
+    from ..errors import KmtalkError
     from ..exporters.livelink import read_livelink_csv
     from ..metrics import closure_rate
     from ..prior import animate_prior
@@ -186,9 +186,9 @@ def evaluate_data(model: Any, data: Path, *, split: str = "test", limit: int | N
 
 def evaluate_videos(model: Any, folder: Path, *, limit: int | None = None, prior: bool = True) -> dict[str, Any]:
     """Lip-sync score and closure rate on talking-head videos; see the module docstring."""
-    from ..locks import resolve_locks
+    from ..closures import closure_locks, meet_locks
     from ..metrics import closure_rate
-    from ..prior import animate_prior, articulatory_locks, load_prior_tables
+    from ..prior import animate_prior, load_prior_tables
     from ..rig import default_rig
 
     rig = default_rig()
@@ -204,8 +204,9 @@ def evaluate_videos(model: Any, folder: Path, *, limit: int | None = None, prior
         learned = model.predict(samples, sr, al, keys, fps=fps, n_frames=n)
         model_s += time.perf_counter() - ts
         audio_s += samples.size / sr
-        facts = resolve_locks(articulatory_locks(learned, al, keys, tables, fps=fps), n_frames=n, fps=fps)
-        locked = model.predict(samples, sr, al, keys, fps=fps, n_frames=n, locks=facts)
+        facts = closure_locks(learned, al, keys, tables, fps=fps, n_frames=n)
+        locked = meet_locks(model.predict(samples, sr, al, keys, fps=fps, n_frames=n, locks=facts, exact_locks=False),
+                            facts, fps=fps)
         row: dict[str, Any] = {"clip": name, "learned": clip.score(learned, rig),
                                "learned_locked": clip.score(locked, rig),
                                "closure_learned": closure_rate(learned, frames, rig),

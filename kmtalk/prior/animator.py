@@ -6,12 +6,12 @@ Steps (each a small function you can call on its own):
    coarticulation of the lexicon's viseme poses over jaw, lip and tongue channels;
 2. :func:`modulate` — the JALI axes: jaw opening follows loudness (``jaw``
    scales it), lip articulation is scaled by ``lip``;
-3. :func:`articulatory_locks` — hard facts that averages miss, as internal
-   locks: the lips meet over every p/b/m (jaw held low, ``mouthClose`` equal
-   to ``jawOpen``, lip-opening channels at 0) and the lower lip meets the
-   upper teeth at every f/v key;
-4. :func:`~kmtalk.locks.apply_locks` — the curves pass through those (and the
-   editor's) locks exactly and flow smoothly around them.
+3. :func:`~kmtalk.closures.closure_locks` — hard facts that averages miss, as
+   internal locks: the lips meet over every p/b/m (jaw held low, ``mouthClose``
+   equal to ``jawOpen``, lip-opening channels at 0) and the lower lip meets the
+   upper teeth at every f/v key; the editor's locks merged over them;
+4. :func:`~kmtalk.closures.meet_locks` — the curves pass through those locks
+   exactly and flow smoothly around them.
 
 Examples
 --------
@@ -29,25 +29,22 @@ True
 
 from __future__ import annotations
 
-import math
-from typing import Sequence
-
 import numpy as np
 
 from phoneme.keys import KeyMotion, select_keys
-from phoneme.lexicon import VISEMES, Lexicon
+from phoneme.lexicon import Lexicon
 from phoneme.types import Alignment
 
 from ..arkit import ARKIT_INDEX
+from ..closures import closure_locks, meet_locks
 from ..errors import LexiconError
-from ..locks import Locks, apply_locks, merge_locks, resolve_locks
+from ..locks import Locks
 from .coarticulation import blend, gaussian_smooth, n_frames_for
 from .poses import PriorTables, load_prior_tables
 
-__all__ = ["animate_prior", "modulate", "articulatory_locks"]
+__all__ = ["animate_prior", "modulate"]
 
 _JAW = ARKIT_INDEX["jawOpen"]
-_CLOSE = ARKIT_INDEX["mouthClose"]
 
 
 def modulate(
@@ -95,58 +92,6 @@ def modulate(
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
-def articulatory_locks(
-    weights: np.ndarray,
-    alignment: Alignment,
-    keys: Sequence[KeyMotion],
-    tables: PriorTables,
-    *,
-    fps: float,
-) -> dict[int, dict[str, float]]:
-    """Internal locks for the categorical facts: bilabial closures and labiodental contacts.
-
-    Every frame inside a p/b/m phone (and its key frame, for phones shorter
-    than a frame) gets: ``jawOpen`` at most ``closure.max_jaw``,
-    ``mouthClose`` equal to it, and the lip-opening channels at 0. Every f/v
-    key frame gets the lip channels of the FF pose and a jaw no wider than it.
-
-    Returns
-    -------
-    dict
-        ``{frame: {channel: weight}}``, ready for :func:`kmtalk.locks.resolve_locks`.
-    """
-    co = tables.lexicon.coarticulation or {}
-    try:
-        max_jaw = float(co["closure"]["max_jaw"])
-        opening = [ARKIT_INDEX[n] for n in co["closure"]["open_channels"]]
-        contact = tables.poses[VISEMES.index(co["contact"]["viseme"])]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise LexiconError(f"the lexicon's 'closure'/'contact' settings are malformed ({exc!r})") from None
-    names = list(ARKIT_INDEX)
-    n = weights.shape[0]
-    pins: dict[int, dict[str, float]] = {}
-
-    def closure(frame: int) -> None:
-        j = float(min(weights[frame, _JAW], max_jaw))
-        p = pins.setdefault(frame, {})
-        p.update({"jawOpen": j, "mouthClose": j})
-        p.update({names[c]: 0.0 for c in opening})
-
-    lips = np.flatnonzero(tables.group_masks["lips"])
-    for key in keys:
-        ph = alignment.phones[key.phone_index]
-        if key.kind == "bilabial_closure":
-            lo = max(int(math.ceil(ph.start * fps - 1e-9)), 0)
-            hi = min(int(math.floor(ph.end * fps + 1e-9)), n - 1)
-            for frame in {key.frame, *range(lo, hi + 1)}:
-                closure(frame)
-        elif key.kind == "labiodental_contact" and key.frame not in pins:
-            p = pins.setdefault(key.frame, {})
-            p.update({names[c]: float(contact[c]) for c in lips})
-            p["jawOpen"] = float(min(weights[key.frame, _JAW], contact[_JAW]))
-    return pins
-
-
 def animate_prior(
     alignment: Alignment,
     fps: float = 30.0,
@@ -191,7 +136,5 @@ def animate_prior(
     keys = select_keys(alignment, fps, lexicon=tables.lexicon, loudness=loudness_db)
     w = blend(alignment, fps, tables=tables, n_frames=n)
     w = modulate(w, tables, fps=fps, loudness_db=loudness_db, jaw=jaw, lip=lip, loudness_ref_db=loudness_ref_db)
-    facts = resolve_locks(articulatory_locks(w, alignment, keys, tables, fps=fps), n_frames=n, fps=fps)
-    if locks is not None:
-        facts = merge_locks(facts, locks)  # the editor wins where both pin a channel
-    return apply_locks(w, facts, fps=fps), keys
+    facts = closure_locks(w, alignment, keys, tables, fps=fps, n_frames=n, editor=locks)
+    return meet_locks(w, facts, fps=fps), keys

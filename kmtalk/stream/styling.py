@@ -30,9 +30,9 @@ import numpy as np
 
 from phoneme.types import SILENCE, Alignment, Interval
 
+from ..closures import closure_locks, meet_locks
 from ..errors import KmtalkError
-from ..locks import Locks, apply_locks, resolve_locks
-from ..prior import PriorTables, articulatory_locks
+from ..prior import PriorTables
 from ..styles import PriorParams, StyleContext, parse_styles
 from ..styles.base import BaseStyle
 from ..styles.pipeline import _checked, _spec
@@ -141,12 +141,8 @@ class StreamStyler:
                 styled = styled.astype(np.float32)
         changed = np.any(styled != weights, axis=0)
         if changed.any():  # the facts again, on the window's own alignment and keys
-            facts = resolve_locks(articulatory_locks(styled, res.alignment, res.keys, self.tables, fps=self.fps),
-                                  n_frames=n, fps=self.fps)
-            mask = facts.mask & changed[None, :]
-            rows = mask.any(axis=1)
-            if rows.any():
-                styled = apply_locks(styled, Locks(facts.frames[rows], mask[rows], facts.values[rows]), fps=self.fps)
+            facts = closure_locks(styled, res.alignment, res.keys, self.tables, fps=self.fps, n_frames=n)
+            styled = meet_locks(styled, facts, fps=self.fps, changed=changed)
         if not self.moves_head:
             return styled, None
         pose = np.zeros((n, 6), np.float32)

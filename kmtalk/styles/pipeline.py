@@ -7,8 +7,8 @@ Order (the same for every animator):
    facts (closures) and the editor's locks itself;
 3. every style's ``apply`` in list order, on the animator's curves;
 4. on every channel a style changed: the articulatory facts (lips meet over
-   every p/b/m, lower lip on the teeth at f/v; :func:`kmtalk.prior.articulatory_locks`)
-   and the editor's locks are imposed again with :func:`kmtalk.locks.apply_locks`,
+   every p/b/m, lower lip on the teeth at f/v) and the editor's locks are
+   imposed again (:func:`kmtalk.closures.closure_locks`, :func:`~kmtalk.closures.meet_locks`),
    so both are exact in the output — a style cannot open a closure or move a
    lock (channels no style touched keep the animator's curves bit for bit);
 5. every style's ``head_pose`` in list order, from a zero pose (the head
@@ -41,8 +41,9 @@ import numpy as np
 from phoneme.keys import KeyMotion
 from phoneme.types import Alignment
 
+from ..closures import closure_locks, meet_locks
 from ..errors import KmtalkError
-from ..locks import Locks, apply_locks, merge_locks, resolve_locks
+from ..locks import Locks
 from .base import PriorParams, Style, StyleContext
 
 __all__ = ["Stylized", "stylize"]
@@ -124,8 +125,6 @@ def stylize(
     -------
     Stylized
     """
-    from ..prior import articulatory_locks
-
     styles = list(styles)
     context = StyleContext(fps=float(fps), n_frames=int(n_frames), alignment=alignment,
                            loudness_db=loudness_db, seed=int(seed), locks=locks,
@@ -153,17 +152,9 @@ def stylize(
             styled = np.clip(_checked(hook(styled, c), weights.shape, style, "apply"), 0.0, 1.0)
             styled = styled.astype(np.float32)
     changed = np.any(styled != weights, axis=0)
-    if changed.any():
-        facts = resolve_locks(articulatory_locks(styled, alignment, keys, tables, fps=fps),
-                              n_frames=n_frames, fps=fps)
-        if locks is not None and len(locks):
-            facts = merge_locks(facts, locks)  # the editor wins where both pin a channel
-        # only where a style changed a channel: elsewhere the animator met the locks already,
-        # and pulling an already-locked curve again would bend its neighbourhood twice
-        mask = facts.mask & changed[None, :]
-        rows = mask.any(axis=1)
-        if rows.any():
-            styled = apply_locks(styled, Locks(facts.frames[rows], mask[rows], facts.values[rows]), fps=fps)
+    if changed.any():  # only where a style changed a channel: elsewhere the animator met the locks already
+        facts = closure_locks(styled, alignment, keys, tables, fps=fps, n_frames=n_frames, editor=locks)
+        styled = meet_locks(styled, facts, fps=fps, changed=changed)
     pose = np.zeros((n_frames, 6), np.float32)
     for style, c in zip(styles, contexts):
         hook = getattr(style, "head_pose", None)
