@@ -13,6 +13,14 @@ Run::
 
     python benchmarks/make_preview.py                      # retalking_1 → docs/preview/
     python benchmarks/make_preview.py --clip retalking_4 --height 320
+    python benchmarks/make_preview.py --data video-train --clip pcavs_00098 \
+        --checkpoint runs/real-folds/fold1/synthetic-real/checkpoint      # a held-out clip, learned model
+
+``--checkpoint`` animates with that learned model (default: the prior);
+``--data`` picks the folder of ../shared/data. The clip's A/V offset from
+``benchmarks/results/av_offsets.json`` (``--offset`` to override) moves the
+source video onto the audio's clock, so the left view is in sync with the
+sound and the animation.
 
 Writes ``docs/preview/<clip>_side_by_side.mp4`` and a poster frame
 ``docs/preview/<clip>_side_by_side.png``; prints the sizes and the clip's
@@ -41,12 +49,22 @@ WHITE = np.array([235, 235, 235], np.uint8)
 ORANGE = np.array([255, 140, 30], np.uint8)
 
 
-def asr_transcript(clip: str) -> str:
-    with open(VIDEO / "transcripts_asr.tsv", encoding="utf-8", newline="") as f:
+def asr_transcript(clip: str, table: Path | None = None) -> str:
+    table = table or VIDEO / "transcripts_asr.tsv"
+    with open(table, encoding="utf-8", newline="") as f:
         for row in csv.reader(f, delimiter="\t"):
             if row and row[0] == clip:
                 return row[1]
-    raise SystemExit(f"{clip} is not in transcripts_asr.tsv")
+    raise SystemExit(f"{clip} is not in {table}")
+
+
+def clip_offset(clip: str) -> float:
+    """The clip's A/V offset (s, positive: audio lags video) from the committed table, else 0."""
+    import json
+
+    table = ROOT / "benchmarks" / "results" / "av_offsets.json"
+    clips = json.loads(table.read_text("utf-8"))["clips"] if table.is_file() else {}
+    return float(clips.get(clip, {}).get("offset", 0.0))
 
 
 def face_box(landmarks: np.ndarray, frame_size: tuple[int, int], *, margin: float = 1.7) -> tuple[int, int, int]:
@@ -62,8 +80,12 @@ def face_box(landmarks: np.ndarray, frame_size: tuple[int, int], *, margin: floa
     return side, x, y
 
 
-def video_frames(path: Path, fps: float, size: int, n: int, box: tuple[int, int, int]) -> np.ndarray:
-    """``n`` RGB frames ``[n, size, size, 3]`` at ``fps`` (by presentation time), cropped to ``box``, scaled."""
+def video_frames(path: Path, fps: float, size: int, n: int, box: tuple[int, int, int],
+                 offset: float = 0.0) -> np.ndarray:
+    """``n`` RGB frames ``[n, size, size, 3]`` at ``fps`` (by presentation time), cropped to ``box``, scaled.
+
+    Frame ``i`` shows video time ``i / fps - offset`` (held at the ends): the audio's clock.
+    """
     import imageio_ffmpeg
 
     side, x, y = box
@@ -72,8 +94,8 @@ def video_frames(path: Path, fps: float, size: int, n: int, box: tuple[int, int,
     meta = next(gen)
     w, h = meta["size"]
     frames = [np.frombuffer(b, np.uint8).reshape(h, w, 3) for b in gen]
-    frames = frames[:n] + [frames[-1]] * max(n - len(frames), 0)  # hold the last frame if the video is shorter
-    return np.stack(frames)
+    idx = np.clip(np.round(np.arange(n) - offset * fps).astype(int), 0, len(frames) - 1)
+    return np.stack([frames[i] for i in idx])  # ends held
 
 
 def _scale(x: np.ndarray) -> np.ndarray:
@@ -120,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fps", type=float, default=30.0)
     ap.add_argument("--crf", type=int, default=23, help="x264 quality (default 23)")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--data", default="video-dev", help="folder of ../shared/data (video-dev, video-train)")
+    ap.add_argument("--checkpoint", type=Path, help="animate with this learned model (default: the prior)")
+    ap.add_argument("--transcripts", type=Path, help="clip<TAB>text table (default: the folder's transcripts_asr.tsv)")
+    ap.add_argument("--offset", type=float, help="A/V offset in s (default: benchmarks/results/av_offsets.json)")
     args = ap.parse_args(argv)
     logging.disable(logging.WARNING)
     warnings.simplefilter("ignore")
@@ -129,10 +155,14 @@ def main(argv: list[str] | None = None) -> int:
     from kmtalk.render.video import write_mp4
 
     size = args.height + args.height % 2
-    wav, mp4 = VIDEO / f"{args.clip}.wav", VIDEO / f"{args.clip}.mp4"
-    lm = np.load(VIDEO / f"{args.clip}.landmarks.npz")
+    folder = VIDEO.parent / args.data
+    wav, mp4 = folder / f"{args.clip}.wav", folder / f"{args.clip}.mp4"
+    lm = np.load(folder / f"{args.clip}.landmarks.npz")
     video_ap, video_fps = np.asarray(lm["aperture"], np.float64), float(lm["fps"])
-    anim = kmtalk.animate(str(wav), asr_transcript(args.clip), fps=args.fps, method="prior")
+    offset = clip_offset(args.clip) if args.offset is None else args.offset
+    text = asr_transcript(args.clip, args.transcripts or folder / "transcripts_asr.tsv")
+    how = {"method": "prior"} if args.checkpoint is None else {"method": "learned", "checkpoint": args.checkpoint}
+    anim = kmtalk.animate(str(wav), text, fps=args.fps, check_transcript=False, **how)
     rig = kmtalk.default_rig()
     n = anim.weights.shape[0]
     import imageio_ffmpeg
@@ -140,7 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     reader = imageio_ffmpeg.read_frames(str(mp4))
     frame_size = next(reader)["size"]
     reader.close()
-    left = video_frames(mp4, args.fps, size, n, face_box(np.asarray(lm["landmarks"]), frame_size))
+    left = video_frames(mp4, args.fps, size, n, face_box(np.asarray(lm["landmarks"]), frame_size), offset)
+    video_ap = np.interp(np.arange(len(video_ap)) / video_fps - offset, np.arange(len(video_ap)) / video_fps,
+                         video_ap)  # the trace on the audio's clock too
     strip = trace_strip(video_ap, video_fps, lip_aperture(anim.weights, rig), args.fps, 2 * size, size // 5)
     strip_w = strip.shape[1]
 
@@ -169,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{target.relative_to(ROOT)}: {target.stat().st_size / 1e6:.2f} MB, {n} frames at {args.fps:g} fps, "
           f"{2 * size}x{size + strip.shape[0]}")
     print(f"{png.relative_to(ROOT)}: frame {poster_at} ({poster_at / args.fps:.2f} s), {png.stat().st_size / 1e3:.0f} kB")
-    print(f"lip-sync score of this animation: r = {r:.3f}")
+    print(f"lip-sync score of this animation (source on the audio clock, offset {offset:+.2f} s): r = {r:.3f}")
     return 0
 
 

@@ -6,6 +6,8 @@ Three steps, each rerunnable (a finished fold run is reused)::
     python benchmarks/real_motion.py folds --corpus corpora/real       # the fold table
     python benchmarks/real_motion.py run --corpus corpora/real --runs runs/real-folds \\
         --synthetic runs/syn/checkpoint --json benchmarks/results/real_motion.json
+    python benchmarks/real_motion.py plot --corpus corpora/real --clip CLIP \\
+        --checkpoint runs/real-folds/foldK/synthetic-real/checkpoint            # docs/real-motion-curves.png
 
 ``build`` captures every clip of ``../shared/data/video-dev`` and
 ``video-train`` with :func:`kmtalk.corpus.captured.build_captured_corpus`:
@@ -222,14 +224,14 @@ def cmd_run(args: argparse.Namespace) -> None:
     steps = {"real": args.steps_scratch, "synthetic+real": args.steps_finetune}
     rig = kmtalk.default_rig()
     lips = np.asarray(rig.regions["lips"])
-    models = ["prior", "shipped", "synthetic", *CANDIDATES]
+    models = ["prior", "shipped", "synthetic", *args.candidates]
     results: dict = {}
     for k, groups in enumerate(folds):
         if args.only_fold is not None and k not in args.only_fold:
             continue
         view = fold_view(args.corpus, rows, set(groups), args.runs / f"fold{k}" / "data")
         ckpt = {"prior": None, "shipped": args.shipped, "synthetic": args.synthetic}
-        for cand in CANDIDATES:
+        for cand in args.candidates:
             ckpt[cand] = train_candidate(cand, view, args.runs / f"fold{k}" / cand.replace("+", "-"),
                                          args.synthetic, steps)
         if args.train_only:
@@ -258,6 +260,38 @@ def cmd_run(args: argparse.Namespace) -> None:
             indent=1) + "\n", "utf-8")
 
 
+def cmd_plot(args: argparse.Namespace) -> None:
+    """Captured against generated curves of one held-out clip (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from kmtalk import ARKIT_NAMES
+
+    row = next(r for r in manifest(args.corpus) if r["id"] == args.clip)
+    captured = np.load(args.corpus / row["captured"])
+    series = [("captured (video)", captured, {"color": "black", "lw": 1.6})]
+    series.append(("prior", animate_clip(row, args.corpus, "prior", None), {"color": "tab:blue", "lw": 1, "alpha": 0.7}))
+    series.append((args.label, animate_clip(row, args.corpus, "learned", args.checkpoint),
+                   {"color": "tab:orange", "lw": 1.4}))
+    fps = float(row["fps"])
+    fig, axes = plt.subplots(3, 1, figsize=(9, 6), dpi=110, sharex=True)
+    for ax, ch in zip(axes, ("jawOpen", "mouthClose", "mouthFunnel")):
+        j = ARKIT_NAMES.index(ch)
+        for label, w, style in series:
+            ax.plot(np.arange(len(w)) / fps, w[:, j], label=label, **style)
+        ax.set_ylabel(ch)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8, ncol=3, loc="upper right")
+    axes[-1].set_xlabel(f"seconds (audio clock; A/V offset {row['av_offset']:+.2f} s corrected)")
+    fig.suptitle(f"{row['id']} (held out: speaker {row['group']} never trained on)", fontsize=10)
+    fig.tight_layout()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(args.out)
+    print(args.out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -276,16 +310,24 @@ def main() -> None:
     r.add_argument("--folds", type=int, default=5)
     r.add_argument("--only-fold", type=int, action="append",
                    help="train and score only this fold (repeatable; no table)")
+    r.add_argument("--candidates", nargs="+", default=list(CANDIDATES), choices=CANDIDATES,
+                   help="candidates to train (default: all)")
     r.add_argument("--train-only", action="store_true", help="train the folds' candidates, score nothing")
     r.add_argument("--threads", type=int, default=1,
                    help="torch threads (1: two runs side by side beat one two-thread run on a shared CPU)")
     r.add_argument("--steps-scratch", type=int, default=300)
     r.add_argument("--steps-finetune", type=int, default=300)
     r.add_argument("--json", type=Path)
+    p = sub.add_parser("plot")
+    p.add_argument("--corpus", type=Path, required=True)
+    p.add_argument("--clip", required=True)
+    p.add_argument("--checkpoint", type=Path, required=True, help="a model that never saw the clip's speaker")
+    p.add_argument("--label", default="learned (held out)")
+    p.add_argument("--out", type=Path, default=ROOT / "docs" / "real-motion-curves.png")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    {"build": cmd_build, "folds": cmd_folds, "run": cmd_run}[args.cmd](args)
+    {"build": cmd_build, "folds": cmd_folds, "run": cmd_run, "plot": cmd_plot}[args.cmd](args)
 
 
 if __name__ == "__main__":
