@@ -7,6 +7,8 @@ Examples
 >>> anim.weights.shape[1], anim.names[17]  # doctest: +SKIP
 (52, 'jawOpen')
 >>> anim.export("hello.glb")  # doctest: +SKIP
+>>> kmtalk.load("hello.glb").n_frames  # doctest: +SKIP
+96
 >>> kmtalk.render(anim, "hello.mp4")  # doctest: +SKIP
 """
 
@@ -14,6 +16,7 @@ from . import errors
 from .animation import Animation
 from .api import METHODS, animate
 from .arkit import ARKIT_NAMES
+from .exporters import load
 from .locks import Locks, resolve_locks
 from .qc import QCReport, qc_report
 from .render import render, render_frames
@@ -29,6 +32,7 @@ __all__ = [
     "QCReport",
     "METHODS",
     "Animation",
+    "load",
     "Rig",
     "default_rig",
     "render",

@@ -610,7 +610,7 @@ class Animation:
         if not path.is_file():
             raise AnimationError(f"animation file {path} does not exist")
         if not zipfile.is_zipfile(path):  # not an .npz at all: say so, not numpy's "allow_pickle" message
-            hint = (" It looks like a JSON export: read it with kmtalk.exporters.jsonfile.read_json "
+            hint = (" It looks like a JSON export: read it with kmtalk.load "
                     "(the CLI's export, render and retime accept .json)."
                     if path.suffix.lower() == ".json" else "")
             raise AnimationError(f"{path} is not a kmtalk animation (.npz written by Animation.save).{hint}")

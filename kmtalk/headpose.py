@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["HEAD_POSE_COLUMNS", "rotation_matrices", "quaternions", "apply_head_pose"]
+__all__ = ["HEAD_POSE_COLUMNS", "angles_from_quaternions", "apply_head_pose", "quaternions", "rotation_matrices"]
 
 #: Column names of ``Animation.head_pose``: radians, then metres.
 HEAD_POSE_COLUMNS: tuple[str, ...] = ("pitch", "yaw", "roll", "tx", "ty", "tz")
@@ -110,6 +110,28 @@ def quaternions(head_pose: np.ndarray) -> np.ndarray:
         if np.dot(q[i], q[i - 1]) < 0:
             q[i] = -q[i]
     return q
+
+
+def angles_from_quaternions(quats: np.ndarray) -> np.ndarray:
+    """Pitch, yaw, roll (radians, ``[T, 3]``) of unit quaternions ``x, y, z, w``: the inverse of :func:`quaternions`.
+
+    Angles are unwrapped over the frames (no jumps of 2π between neighbours);
+    pitch is in [-π/2, π/2].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pose = np.array([[0.1, -0.2, 0.3, 0, 0, 0]])
+    >>> angles_from_quaternions(quaternions(pose)).round(6).tolist()
+    [[0.1, -0.2, 0.3]]
+    """
+    x, y, z, w = (np.asarray(quats, np.float64) / np.linalg.norm(quats, axis=1, keepdims=True)).T
+    # the entries of R = Ry(yaw) @ Rx(pitch) @ Rz(roll) that give the angles back
+    r12 = 2 * (y * z - x * w)
+    r02, r22 = 2 * (x * z + y * w), 1 - 2 * (x * x + y * y)
+    r10, r11 = 2 * (x * y + z * w), 1 - 2 * (x * x + z * z)
+    ang = np.stack([np.arcsin(np.clip(-r12, -1.0, 1.0)), np.arctan2(r02, r22), np.arctan2(r10, r11)], 1)
+    return np.unwrap(ang, axis=0)
 
 
 def apply_head_pose(vertices: np.ndarray, head_pose: np.ndarray) -> np.ndarray:

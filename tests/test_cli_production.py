@@ -141,7 +141,7 @@ def test_wrong_source_is_a_clear_error(takes, capsys):
     assert "pickle" not in str(info.value)
     from kmtalk.retime import retime
 
-    with pytest.raises(AnimationError, match="read_json"):  # the library names the reader to use
+    with pytest.raises(AnimationError, match="kmtalk.load"):  # the library names the reader to use
         retime(takes / "src.json", takes / "slow.wav", TEXT)
     bad = takes / "notes.txt"
     bad.write_text("not an animation", "utf-8")

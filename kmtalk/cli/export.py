@@ -12,12 +12,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..errors import ExportError
 from .common import check_output, emit
 
 __all__ = ["add_parser", "run", "read_animation"]
 
-_INPUTS = (".npz", ".json", ".csv")
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -28,14 +26,15 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "export",
         help="write an animation as glTF, Live Link CSV, JSON, TextGrid, OBJ/PLY frames or npz",
         description=(
-            "Convert an animation (.npz from 'kmtalk animate', kmtalk .json, or a Live Link Face "
-            "CSV) to the format named by the output's extension: "
+            "Convert an animation (.npz from 'kmtalk animate', kmtalk .json, a Live Link Face "
+            "CSV or a kmtalk .glb/.gltf) to the format named by the output's extension: "
             + ", ".join(supported_extensions())
             + ". Mesh sequences take a frame pattern such as frames/%04d.obj."
         ),
     )
     p.add_argument(
-        "input", type=Path, help="animation file: .npz, kmtalk .json, or Live Link Face .csv"
+        "input", type=Path,
+        help="animation file: anything kmtalk.load reads (.npz, kmtalk .json, Live Link Face .csv, .glb/.gltf)",
     )
     p.add_argument(
         "-o",
@@ -74,20 +73,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def read_animation(path: Path, *, fps: float | None = None) -> Any:
-    """Read: ``.npz`` (:meth:`Animation.load`), kmtalk ``.json``, Live Link ``.csv``."""
-    from ..animation import Animation
-    from ..exporters.jsonfile import read_json
-    from ..exporters.livelink import read_livelink_csv
+    """Read any format :func:`kmtalk.load` reads; a Live Link ``.csv`` takes ``fps`` as its timecode
+    rate and is resampled to it."""
+    from ..exporters import load
 
-    ext = path.suffix.lower()
-    if ext == ".npz":
-        return Animation.load(path)
-    if ext == ".json":
-        return read_json(path)
-    if ext == ".csv":
-        take = read_livelink_csv(path, fps=fps)
-        return take.to_animation(fps or take.fps)
-    raise ExportError(f"cannot read {path}: expected one of {', '.join(_INPUTS)}")
+    if path.suffix.lower() == ".csv":
+        return load(path, fps=fps, timecode_fps=fps)
+    return load(path)
 
 
 def _load_rig(path: Path) -> Any:

@@ -1,8 +1,9 @@
-"""Animation exporters, one module per format, chosen by the file extension.
+"""Animation exporters and readers, one module per format, chosen by the file extension.
 
-Like trimesh's ``export``, :func:`export` looks the extension up in a
-registry and hands the animation to that format's writer. Writers are loaded
-lazily, so importing kmtalk does not import trimesh, praatio or pygltflib.
+Like trimesh's ``export`` and ``load``, :func:`export` and :func:`load` look
+the extension up in a registry and hand the file to that format's writer or
+reader. Writers and readers are loaded lazily, so importing kmtalk does not
+import trimesh, praatio or pygltflib.
 
 =============  ===================================================  ====================
 extension      format                                               module
@@ -15,13 +16,18 @@ extension      format                                               module
 ``.TextGrid``  Praat TextGrid: words, phones, visemes               :mod:`.textgrid`
 =============  ===================================================  ====================
 
-The formats are described in ``docs/exports.md``. :func:`register` adds a format.
+Every format but the last two reads back (:func:`load`, also ``kmtalk.load``):
+a mesh sequence holds vertices, not curves, and a TextGrid holds timing only.
+The formats are described in ``docs/exports.md``. :func:`register` and
+:func:`register_reader` add a format.
 
 Examples
 --------
 >>> from kmtalk.exporters import supported_extensions
 >>> supported_extensions()
 ['.csv', '.glb', '.gltf', '.json', '.npz', '.obj', '.ply', '.textgrid']
+>>> readable_extensions()
+['.csv', '.glb', '.gltf', '.json', '.npz']
 """
 
 from __future__ import annotations
@@ -32,16 +38,18 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..errors import ExportError
+from ..errors import AnimationError, ExportError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..animation import Animation
 
-__all__ = ["export", "register", "supported_extensions", "writer_for"]
+__all__ = ["export", "load", "readable_extensions", "reader_for", "register", "register_reader",
+           "supported_extensions", "writer_for"]
 
 log = logging.getLogger(__name__)
 
 Writer = Callable[..., "Path | list[Path]"]
+Reader = Callable[..., "Animation"]
 
 # extension (lower case, with dot) -> writer, or "module:function" to import on first use
 _REGISTRY: dict[str, Writer | str] = {
@@ -54,6 +62,44 @@ _REGISTRY: dict[str, Writer | str] = {
     ".ply": "kmtalk.exporters.meshseq:write_mesh_sequence",
     ".textgrid": "kmtalk.exporters.textgrid:write_textgrid",
 }
+
+# extension -> reader, or "module:function"; the formats that cannot be read back say why
+_READERS: dict[str, Reader | str] = {
+    ".npz": "kmtalk.exporters.npz:read_npz",
+    ".csv": "kmtalk.exporters.livelink:read_livelink_animation",
+    ".json": "kmtalk.exporters.jsonfile:read_json",
+    ".glb": "kmtalk.exporters.gltf:read_gltf",
+    ".gltf": "kmtalk.exporters.gltf:read_gltf",
+}
+_WRITE_ONLY = {
+    ".obj": "an OBJ frame holds a mesh, not the curves that drove it",
+    ".ply": "a PLY frame holds a mesh, not the curves that drove it",
+    ".textgrid": "a TextGrid holds the timing only (read it as an alignment with "
+                 "phoneme.aligners.textgrid.read_textgrid)",
+}
+
+
+def _call(func: Callable[..., Any], args: tuple[Any, ...], options: dict[str, Any],
+          error: type[Exception], what: str) -> Any:
+    """``func(*args, **options)``; an option the format does not take is ``error``, not a TypeError."""
+    try:
+        return func(*args, **options)
+    except TypeError as exc:
+        if "unexpected keyword" in str(exc):
+            raise error(f"bad {what} option for {Path(args[-1]).suffix}: {exc}") from exc
+        raise
+
+
+def _normalised(extension: str) -> str:
+    ext = extension.lower()
+    return ext if ext.startswith(".") else "." + ext
+
+
+def _resolve(entry: Callable[..., Any] | str) -> Callable[..., Any]:
+    if isinstance(entry, str):
+        module_name, func_name = entry.split(":")
+        return getattr(importlib.import_module(module_name), func_name)
+    return entry
 
 
 def supported_extensions() -> list[str]:
@@ -85,10 +131,7 @@ def register(extension: str, writer: Writer | str) -> None:
     True
     >>> del _REGISTRY[".txt"]
     """
-    ext = extension.lower()
-    if not ext.startswith("."):
-        ext = "." + ext
-    _REGISTRY[ext] = writer
+    _REGISTRY[_normalised(extension)] = writer
 
 
 def writer_for(path: str | os.PathLike[str]) -> Writer:
@@ -107,10 +150,7 @@ def writer_for(path: str | os.PathLike[str]) -> Writer:
             f"supported: {', '.join(supported_extensions())} "
             "(.obj/.ply take a frame pattern such as frames/%04d.obj)"
         )
-    if isinstance(entry, str):
-        module_name, func_name = entry.split(":")
-        entry = getattr(importlib.import_module(module_name), func_name)
-        _REGISTRY[ext] = entry
+    entry = _REGISTRY[ext] = _resolve(entry)
     return entry
 
 
@@ -146,12 +186,87 @@ def export(anim: "Animation", path: str | os.PathLike[str], **options: Any) -> P
     Traceback (most recent call last):
     kmtalk.errors.ExportError: cannot export to '...x.fbx': unknown extension '.fbx'; supported: ...
     """
-    writer = writer_for(path)
-    try:
-        result = writer(anim, path, **options)
-    except TypeError as exc:
-        if "unexpected keyword" in str(exc):
-            raise ExportError(f"bad export option for {Path(path).suffix}: {exc}") from exc
-        raise
+    result = _call(writer_for(path), (anim, path), options, ExportError, "export")
     log.info("exported %s", path)
     return result
+
+
+def readable_extensions() -> list[str]:
+    """The extensions :func:`load` reads (lower case, sorted).
+
+    Examples
+    --------
+    >>> ".npz" in readable_extensions(), ".obj" in readable_extensions()
+    (True, False)
+    """
+    return sorted(_READERS)
+
+
+def register_reader(extension: str, reader: Reader | str) -> None:
+    """Register (or replace) the reader for an extension: ``reader(path, **options) -> Animation``,
+    or ``"module:function"`` to import on first use (see :func:`register`)."""
+    _READERS[_normalised(extension)] = reader
+
+
+def reader_for(path: str | os.PathLike[str]) -> Reader:
+    """The reader registered for ``path``'s extension.
+
+    Raises
+    ------
+    AnimationError
+        No reader for the extension: the message says why (a format kmtalk only
+        writes) or lists the readable ones.
+    """
+    ext = Path(path).suffix.lower()
+    entry = _READERS.get(ext)
+    if entry is None:
+        why = _WRITE_ONLY.get(ext)
+        reason = (f"kmtalk writes {ext} but cannot read it back: {why}" if why
+                  else f"unknown extension {ext or '(none)'!r}")
+        raise AnimationError(f"cannot load {os.fspath(path)!r}: {reason}; "
+                             f"kmtalk.load reads {', '.join(readable_extensions())}")
+    entry = _READERS[ext] = _resolve(entry)
+    return entry
+
+
+def load(path: str | os.PathLike[str], **options: Any) -> "Animation":
+    """Read an animation from a file, in the format named by its extension (the inverse of :func:`export`).
+
+    Parameters
+    ----------
+    path : str or PathLike
+        A ``.npz``, ``.json``, ``.csv`` (Live Link Face), ``.glb`` or ``.gltf``
+        file, as :meth:`Animation.export` writes them (CSV: also the Live Link
+        Face app's own recordings).
+    **options
+        Passed to the format's reader: ``rig=`` for ``.npz``; ``fps=`` (output
+        rate) and ``timecode_fps=`` for ``.csv``.
+
+    Returns
+    -------
+    Animation
+        What the format holds: everything for ``.npz``; curves, timeline,
+        keys, locks, meta for ``.json``; curves and head rotation for ``.csv``;
+        curves, head pose, meta and the audio sidecar for glTF.
+
+    Raises
+    ------
+    AnimationError
+        Unknown or write-only extension, a missing file, or one that is not
+        a readable animation of its format (the message says which).
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> import kmtalk
+    >>> path = kmtalk.Animation(fps=30, weights=np.full((4, 52), 0.5)).export(
+    ...     os.path.join(tempfile.mkdtemp(), "a.json"))
+    >>> kmtalk.load(path).weights.shape
+    (4, 52)
+    """
+    reader = reader_for(path)
+    if not Path(path).is_file():
+        raise AnimationError(f"cannot load {os.fspath(path)!r}: no such file")
+    anim = _call(reader, (path,), options, AnimationError, "load")
+    log.info("loaded %s", path)
+    return anim

@@ -24,6 +24,10 @@ A ``.gltf`` is JSON with its binary data in a sidecar ``<name>.bin``; a
 ``.glb`` is one binary file. Every file is written to a temporary name and
 renamed only when all of them are complete.
 
+:func:`read_gltf` reads the animation back: the weights of the targets named
+after ARKit blendshapes (correctives are derived, so they are skipped), the
+head pose, fps, ``meta`` and the audio sidecar's path.
+
 Examples
 --------
 >>> import numpy as np, tempfile, os, json
@@ -44,17 +48,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import ExportError
-
-from ..arkit import ARKIT_NAMES
-from ..headpose import quaternions
+from ..arkit import ARKIT_INDEX, ARKIT_NAMES, canonical_name
 from ..atomic import atomic_files
+from ..errors import AnimationError, ExportError
+from ..headpose import angles_from_quaternions, quaternions
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..animation import Animation
     from ..rig import Rig
 
-__all__ = ["write_gltf", "vertex_normals", "PART_COLOURS"]
+__all__ = ["PART_COLOURS", "read_gltf", "vertex_normals", "write_gltf"]
 
 log = logging.getLogger(__name__)
 
@@ -436,3 +439,99 @@ def write_gltf(
         f", audio {wav_path.name}" if wav_path else "",
     )
     return path
+
+
+def _accessor_array(gltf: Any, index: int, blob: bytes) -> np.ndarray:
+    """The float32 values of an accessor ``[count, components]`` (tightly packed FLOAT data, as written here)."""
+    acc = gltf.accessors[index]
+    if acc.componentType != _FLOAT:
+        raise AnimationError(f"accessor {index} is not float32 (componentType {acc.componentType})")
+    width = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4}[acc.type]
+    view = gltf.bufferViews[acc.bufferView]
+    start = (view.byteOffset or 0) + (acc.byteOffset or 0)
+    stride = view.byteStride or 4 * width
+    if stride != 4 * width:
+        raise AnimationError(f"accessor {index} has interleaved data (stride {stride}); kmtalk reads its own files")
+    data = np.frombuffer(blob, dtype="<f4", count=acc.count * width, offset=start)
+    return data.reshape(acc.count, width)
+
+
+def read_gltf(path: str | os.PathLike[str]) -> "Animation":
+    """Read a ``.glb`` / ``.gltf`` written by :func:`write_gltf` back into an :class:`Animation`.
+
+    The weights of the targets whose names are ARKit blendshapes (any case,
+    ``mesh.extras.targetNames``) become the curves; other targets (correctives,
+    a custom rig's extras) are skipped and ARKit channels the file lacks are 0.
+    The rotation and translation channels become ``head_pose``; fps and
+    ``meta`` come from ``asset.extras.kmtalk`` (fps from the key times when
+    absent); the audio sidecar, when referenced, becomes ``audio_path``. The
+    rig is not read back (pass the animation a rig to draw it on another head).
+
+    Raises
+    ------
+    AnimationError
+        Missing or unreadable file, no mesh with named targets, no ``weights``
+        animation, or keys that are not one per frame.
+    """
+    import pygltflib as g
+
+    from ..animation import Animation
+
+    path = Path(path)
+    if not path.is_file():
+        raise AnimationError(f"glTF file {path} does not exist")
+    if path.suffix.lower() == ".glb":
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+        if len(head) < 8 or head[:4] != b"glTF" or int.from_bytes(head[4:8], "little") != 2:
+            raise AnimationError(f"cannot read glTF {path}: not a binary glTF 2.0 file")
+    try:
+        gltf = g.GLTF2().load(str(path))
+        blob = gltf.binary_blob() if path.suffix.lower() == ".glb" else None
+        if blob is None:
+            uri = gltf.buffers[0].uri if gltf.buffers else None
+            if not uri or uri.startswith("data:"):
+                raise AnimationError(f"{path}: no binary buffer kmtalk can read (expected {path.stem}.bin)")
+            blob = (path.parent / uri).read_bytes()
+    except AnimationError:
+        raise
+    except Exception as exc:  # pygltflib raises many types on a corrupt file
+        raise AnimationError(f"cannot read glTF {path}: {exc}") from exc
+    try:
+        names = list((gltf.meshes[0].extras or {})["targetNames"])
+        anim_gltf = next(a for a in gltf.animations if any(c.target.path == "weights" for c in a.channels))
+    except (IndexError, KeyError, TypeError, StopIteration):
+        raise AnimationError(f"{path}: no mesh with named morph targets and a weights animation "
+                             "(not a kmtalk glTF export)") from None
+    tracks: dict[str, np.ndarray] = {}
+    times = None
+    for channel in anim_gltf.channels:
+        sampler = anim_gltf.samplers[channel.sampler]
+        t = _accessor_array(gltf, sampler.input, blob)[:, 0]
+        times = t if times is None else times
+        tracks[channel.target.path] = _accessor_array(gltf, sampler.output, blob)
+    extras = gltf.asset.extras or {}
+    info = extras.get("kmtalk") or {}
+    fps = info.get("fps")
+    if fps is None:
+        if len(times) < 2:
+            raise AnimationError(f"{path}: one key and no fps in asset.extras.kmtalk")
+        fps = float(np.round(1.0 / np.median(np.diff(times.astype(np.float64))), 6))
+    n = len(times)
+    values = tracks["weights"].reshape(n, len(names))
+    weights = np.zeros((n, 52), np.float32)
+    for k, name in enumerate(names):
+        arkit = canonical_name(str(name))
+        if arkit is not None:
+            weights[:, ARKIT_INDEX[arkit]] = values[:, k]
+    head_pose = None
+    if "rotation" in tracks or "translation" in tracks:
+        head_pose = np.zeros((n, 6), np.float32)
+        if "rotation" in tracks:
+            head_pose[:, :3] = angles_from_quaternions(tracks["rotation"])
+        if "translation" in tracks:
+            head_pose[:, 3:6] = tracks["translation"]
+    audio = extras.get("audio") or {}
+    audio_path = str(path.parent / audio["uri"]) if audio.get("uri") else None
+    return Animation(fps=float(fps), weights=weights, head_pose=head_pose, clip=True,
+                     audio_path=audio_path, meta=dict(info.get("meta") or {}))

@@ -60,6 +60,7 @@ __all__ = [
     "LiveLinkTake",
     "write_livelink_csv",
     "read_livelink_csv",
+    "read_livelink_animation",
     "format_timecode",
     "parse_timecode",
     "livelink_rotations",
@@ -366,3 +367,19 @@ def read_livelink_csv(path: str | os.PathLike[str], *, fps: float | None = None)
     return LiveLinkTake(
         times=times, weights=weights, head=head, eyes=eyes, fps=row_fps, timecodes=timecodes
     )
+
+
+def read_livelink_animation(path: str | os.PathLike[str], *, fps: float | None = None,
+                            timecode_fps: float | None = None) -> "Animation":
+    """Read a Live Link Face CSV as an :class:`Animation`.
+
+    :func:`read_livelink_csv` (``timecode_fps`` is its ``fps``: the timecode
+    rate, inferred when None), then :meth:`LiveLinkTake.to_animation` at
+    ``fps`` (default: the take's own rate).
+
+    Raises
+    ------
+    AnimationError
+        As :func:`read_livelink_csv`.
+    """
+    return read_livelink_csv(path, fps=timecode_fps).to_animation(fps)

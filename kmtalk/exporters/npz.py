@@ -1,4 +1,4 @@
-"""``.npz``: kmtalk's own animation file, i.e. :meth:`kmtalk.animation.Animation.save`.
+"""``.npz``: kmtalk's own animation file, i.e. :meth:`kmtalk.animation.Animation.save` and ``load``.
 
 Examples
 --------
@@ -19,10 +19,18 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..animation import Animation
+    from ..rig import Rig
 
-__all__ = ["write_npz"]
+__all__ = ["read_npz", "write_npz"]
 
 
 def write_npz(anim: "Animation", path: str | os.PathLike[str]) -> Path:
     """Write ``anim`` with :meth:`Animation.save` (versioned, no pickle). Returns the path."""
     return anim.save(path)
+
+
+def read_npz(path: str | os.PathLike[str], *, rig: "Rig | None" = None) -> "Animation":
+    """Read a file written by :func:`write_npz` (:meth:`Animation.load`; ``rig`` is attached)."""
+    from ..animation import Animation
+
+    return Animation.load(path, rig=rig)
