@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, SPEECH
 
 import kmtalk
-from kmtalk.animation import Animation
+from kmtalk.face.animation import Animation
 from kmtalk.qc import qc_report
 
 SHIFTS = (0.0, 0.1, -0.1, 0.15, -0.15, 0.25, -0.25)

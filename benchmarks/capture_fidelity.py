@@ -53,10 +53,10 @@ def fit_map(data: dict, steps: int = 300) -> tuple[object, dict]:
     """The rejected experiment: a constrained per-channel gain/offset map fitted on video-train's mean r."""
     import torch
 
-    from kmtalk.arkit import ARKIT_NAMES as N
+    from kmtalk.face.arkit import ARKIT_NAMES as N
     from kmtalk.capture.retarget import RetargetMap
     from kmtalk.metrics import APERTURE_LANDMARKS
-    from kmtalk.rig import default_rig
+    from kmtalk.face.rig import default_rig
 
     torch.manual_seed(0)
     rig = default_rig()
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     from kmtalk.capture.retarget import identity_map
     from kmtalk.capture.track import _cache_file
     from kmtalk.metrics import pearson, weights_lipsync_score
-    from kmtalk.rig import default_rig
+    from kmtalk.face.rig import default_rig
     from kmtalk.videos import read_aperture
 
     rig = default_rig()

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # anim_samples: the realistic test anim
 
 from anim_samples import real_animation  # noqa: E402
 
-from kmtalk.animation import Animation  # noqa: E402
+from kmtalk.face.animation import Animation  # noqa: E402
 
 
 def main() -> None:

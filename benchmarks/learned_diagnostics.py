@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     from kmtalk.closures import closure_locks, meet_locks
     from kmtalk.metrics import lip_aperture, pearson
     from kmtalk.prior import animate_prior, load_prior_tables
-    from kmtalk.rig import default_rig
+    from kmtalk.face.rig import default_rig
     from kmtalk.videos import load_clip, video_clips
 
     model = load_checkpoint(args.checkpoint).eval()

@@ -20,7 +20,7 @@ import numpy as np
 
 from kmtalk.render import render, render_frames
 from kmtalk.render.context import gl_context
-from kmtalk.rig import default_rig
+from kmtalk.face.rig import default_rig
 
 
 def animation(n: int) -> np.ndarray:

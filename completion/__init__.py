@@ -3,7 +3,7 @@
 Depends on torch, numpy and :mod:`phoneme` types; never on :mod:`kmtalk`.
 
 The names below are imported on first use, so that ``import completion.locks``
-(numpy only, used by :mod:`kmtalk.locks`) does not load torch: ``import kmtalk``
+(numpy only, used by :mod:`kmtalk.face.locks`) does not load torch: ``import kmtalk``
 stays fast and small on the prior path.
 
 Examples

@@ -3,7 +3,7 @@
 The lock logic of this package, in one module: :func:`lock_arrays` checks the
 locks a model is given (a ``Locks``-like object or a ``(frames, mask, values)``
 tuple), :func:`apply_lock_arrays` bends curves through them. The latter is the
-array core of :func:`kmtalk.locks.apply_locks` too, so the learned and prior
+array core of :func:`kmtalk.face.locks.apply_locks` too, so the learned and prior
 paths meet locks the same way (this package may not import :mod:`kmtalk`).
 Each locked channel is
 pulled towards its value with a smoothstep-shaped weight around the lock::
@@ -149,7 +149,7 @@ def lock_arrays(locks: Any, n_frames: int, dim: int) -> tuple[np.ndarray, np.nda
     Parameters
     ----------
     locks : Locks-like, (frames, mask, values) or None
-        Anything with ``frames``, ``mask`` and ``values`` (e.g. :class:`kmtalk.locks.Locks`),
+        Anything with ``frames``, ``mask`` and ``values`` (e.g. :class:`kmtalk.face.locks.Locks`),
         or the three arrays: frames ``[K]``, mask ``[K, dim]``, values ``[K, dim]``.
     n_frames : int
         Frames of the curves the locks apply to.

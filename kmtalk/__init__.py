@@ -13,15 +13,15 @@ Examples
 """
 
 from . import errors
-from .animation import Animation
+from .face.animation import Animation
 from .api import METHODS, animate
-from .arkit import ARKIT_NAMES
+from .face.arkit import ARKIT_NAMES
 from .exporters import load
-from .locks import Locks, resolve_locks
+from .face.locks import Locks, resolve_locks
 from .qc import QCReport, qc_report
 from .render import render, render_frames
 from .retime import retime
-from .rig import Rig, default_rig
+from .face.rig import Rig, default_rig
 from .stream import Stream
 
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""``kmtalk.animate``: speech audio (+ transcript) → :class:`~kmtalk.animation.Animation`.
+"""``kmtalk.animate``: speech audio (+ transcript) → :class:`~kmtalk.face.animation.Animation`.
 
 Examples
 --------
@@ -23,10 +23,10 @@ from phoneme.lexicon import Lexicon
 from phoneme.loudness import frame_loudness
 from phoneme.types import Alignment
 
-from .animation import Animation
+from .face.animation import Animation
 from .errors import AlignmentError, CheckpointError, KmtalkError, TranscriptError
 from .learned import animate_learned, load_model, shipped_checkpoint
-from .locks import Locks, read_locks_file, resolve_locks
+from .face.locks import Locks, read_locks_file, resolve_locks
 from .prior import animate_prior, load_prior_tables, n_frames_for
 from .styles import PriorParams, Style, parse_styles, stylize
 from .styles.registry import StyleSpec
@@ -190,7 +190,7 @@ def animate(
         ``{"jaw": 1.0, "lip": 1.0}`` (jaw opening and lip articulation
         intensity, 0–3). Closures and locks stay exact whatever the styles do.
     locks : mapping, Locks or JSON path, optional
-        Editor locks (see :mod:`kmtalk.locks`): the output equals them exactly
+        Editor locks (see :mod:`kmtalk.face.locks`): the output equals them exactly
         at the locked frames and flows smoothly around them.
     seed : int, default 0
         Seed for stochastic parts (styles such as ``head``; the prior itself is

@@ -7,11 +7,11 @@ three functions of this module:
 
 1. :func:`articulatory_locks` — the facts of a line, measured on its curves
    (``{frame: {channel: weight}}``);
-2. :func:`closure_locks` — those facts as :class:`~kmtalk.locks.Locks`, with
+2. :func:`closure_locks` — those facts as :class:`~kmtalk.face.locks.Locks`, with
    the editor's locks merged over them (the editor wins where both pin a
    channel on one frame; :func:`kmtalk.animate` warns when that opens a closure);
 3. :func:`meet_locks` — the curves bent through them exactly
-   (:func:`kmtalk.locks.apply_locks`), on every channel, or only on the
+   (:func:`kmtalk.face.locks.apply_locks`), on every channel, or only on the
    channels a style changed.
 
 The prior animator (:func:`kmtalk.prior.animate_prior`) meets the facts of its
@@ -48,9 +48,9 @@ from phoneme.keys import KeyMotion
 from phoneme.lexicon import VISEMES
 from phoneme.types import Alignment
 
-from .arkit import ARKIT_INDEX
+from .face.arkit import ARKIT_INDEX
 from .errors import LexiconError
-from .locks import Locks, apply_locks, merge_locks, resolve_locks
+from .face.locks import Locks, apply_locks, merge_locks, resolve_locks
 
 if TYPE_CHECKING:  # pragma: no cover
     from .prior.poses import PriorTables
@@ -79,7 +79,7 @@ def articulatory_locks(
     Returns
     -------
     dict
-        ``{frame: {channel: weight}}``, ready for :func:`kmtalk.locks.resolve_locks`.
+        ``{frame: {channel: weight}}``, ready for :func:`kmtalk.face.locks.resolve_locks`.
     """
     co = tables.lexicon.coarticulation or {}
     try:
@@ -152,7 +152,7 @@ def closure_locks(
 
 
 def meet_locks(weights: np.ndarray, locks: Locks, *, fps: float, changed: np.ndarray | None = None) -> np.ndarray:
-    """Bend ``weights`` exactly through ``locks`` (see :func:`kmtalk.locks.apply_locks`).
+    """Bend ``weights`` exactly through ``locks`` (see :func:`kmtalk.face.locks.apply_locks`).
 
     Parameters
     ----------

@@ -29,7 +29,7 @@ import numpy as np
 
 from .errors import AnimationError
 from .metrics import APERTURE_LANDMARKS
-from .rig import Rig, default_rig
+from .face.rig import Rig, default_rig
 from .videos import load_clip, video_clips
 
 if TYPE_CHECKING:  # torch stays unimported until a function runs
@@ -44,7 +44,7 @@ def aperture_operator(rig: Rig | None = None) -> ApertureOperator:
     --------
     >>> import numpy as np, torch
     >>> from kmtalk.metrics import lip_aperture
-    >>> from kmtalk.rig import default_rig
+    >>> from kmtalk.face.rig import default_rig
     >>> op = aperture_operator()
     >>> w = np.zeros((1, 52), np.float32); w[0, 25] = 0.5  # jawOpen
     >>> bool(abs(op(torch.from_numpy(w)).item() - lip_aperture(w, default_rig())[0]) < 1e-3)

@@ -36,7 +36,7 @@ from phoneme.keys import KeyMotion, select_keys
 from phoneme.types import Alignment
 
 from .closures import closure_locks, meet_locks
-from .locks import Locks
+from .face.locks import Locks
 from .prior import PriorTables
 
 __all__ = ["SHIPPED_MODEL", "shipped_checkpoint", "load_model", "animate_learned"]

@@ -24,8 +24,8 @@ import numpy as np
 from .errors import AnimationError, RigError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .animation import Animation
-    from .rig import Rig
+    from .face.animation import Animation
+    from .face.rig import Rig
 
 __all__ = ["APERTURE_LANDMARKS", "pearson", "lip_aperture", "lip_gap_mm", "resample_to", "lipsync_score",
            "weights_lipsync_score", "closure_rate", "lip_contour_gaps_mm", "loudness_lipsync_score", "best_lag"]
@@ -94,7 +94,7 @@ def weights_lipsync_score(weights: np.ndarray, fps: float, aperture: np.ndarray,
     Examples
     --------
     >>> import numpy as np
-    >>> from kmtalk.rig import default_rig
+    >>> from kmtalk.face.rig import default_rig
     >>> w = np.zeros((30, 52), np.float32); w[:, 25] = np.linspace(0, 1, 30)  # jawOpen rises
     >>> weights_lipsync_score(w, 30.0, np.linspace(0, 1, 25), 25.0, rig=default_rig()) > 0.95
     True
@@ -155,7 +155,7 @@ def lip_contour_gaps_mm(weights: np.ndarray, rig: "Rig", *, half_width_mm: float
     Examples
     --------
     >>> import numpy as np
-    >>> from kmtalk.rig import default_rig
+    >>> from kmtalk.face.rig import default_rig
     >>> rig = default_rig()
     >>> w = np.zeros((2, 52), np.float32); w[1, rig.index("jawOpen")] = 0.3
     >>> g = lip_contour_gaps_mm(w, rig)

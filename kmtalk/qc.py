@@ -69,8 +69,8 @@ from .errors import AnimationError, AudioError
 from .metrics import lip_aperture, lip_gap_mm
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .animation import Animation
-    from .rig import Rig
+    from .face.animation import Animation
+    from .face.rig import Rig
 
 __all__ = [
     "BT1359_ACCEPTABILITY_MS",
@@ -608,7 +608,7 @@ def qc_report(
     AnimationError
         ``animation`` is not an Animation.
     """
-    from .animation import Animation
+    from .face.animation import Animation
 
     if not isinstance(animation, Animation):
         raise AnimationError(f"qc_report needs an Animation, got {type(animation).__name__}")

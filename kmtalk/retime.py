@@ -68,12 +68,12 @@ from phoneme.audio import AudioSource, load_audio
 from phoneme.frames import frame_at
 from phoneme.types import Alignment, Interval
 
-from .animation import Animation
-from .arkit import ARKIT_NAMES
+from .face.animation import Animation
+from .face.arkit import ARKIT_NAMES
 from .correspond import PhoneMatch, match_phones
 from .correspond import match_words as word_pairs
 from .errors import AnimationError, KmtalkError
-from .locks import merge_locks, read_locks_file, resolve_locks
+from .face.locks import merge_locks, read_locks_file, resolve_locks
 from .prior import n_frames_for
 
 __all__ = ["Anchor", "detect_edited_frames", "place_anchors", "retime"]

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from phoneme.keys import KeyMotion
     from phoneme.types import Alignment
 
-    from .rig import Rig
+    from .face.rig import Rig
 
 __all__ = ["VideoClip", "is_video_folder", "load_clip", "read_aperture", "video_clips"]
 

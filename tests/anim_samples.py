@@ -56,7 +56,7 @@ def real_animation(
     speech_dir: Path, *, fps: float = 30.0, head_pose: bool = True, utterance: str = UTTERANCE
 ):
     """An Animation of the utterance: prior curves, real keys and timeline, audio path, a lock."""
-    from kmtalk.animation import Animation
+    from kmtalk.face.animation import Animation
     from kmtalk.prior import animate_prior
 
     al = librivox_alignment(speech_dir, utterance)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import kmtalk
-from kmtalk.arkit import ARKIT_INDEX
+from kmtalk.face.arkit import ARKIT_INDEX
 from kmtalk.errors import AudioError, KmtalkError, LockError, TranscriptError
 from kmtalk.metrics import lip_gap_mm
 

@@ -14,7 +14,7 @@ import torch
 import kmtalk
 from completion.checkpoint import save_checkpoint
 from completion.model import KMTalkConfig, KMTalkModel
-from kmtalk.arkit import ARKIT_INDEX
+from kmtalk.face.arkit import ARKIT_INDEX
 from kmtalk.errors import CheckpointError, KmtalkError
 from kmtalk.metrics import lip_gap_mm
 

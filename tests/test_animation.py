@@ -15,10 +15,10 @@ import pytest
 import soundfile as sf
 from anim_samples import real_animation
 
-from kmtalk.animation import FORMAT_VERSION, Animation
-from kmtalk.arkit import ARKIT_INDEX, ARKIT_NAMES
+from kmtalk.face.animation import FORMAT_VERSION, Animation
+from kmtalk.face.arkit import ARKIT_INDEX, ARKIT_NAMES
 from kmtalk.errors import AnimationError, AudioError, KmtalkError, LockError
-from kmtalk.rig import default_rig
+from kmtalk.face.rig import default_rig
 from phoneme.keys import KeyMotion
 from phoneme.types import Interval
 

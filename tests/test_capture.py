@@ -20,7 +20,7 @@ pytest.importorskip("mediapipe", reason="needs the capture extra (pip install 'k
 pytest.importorskip("av", reason="needs the capture extra (pip install 'kmtalk[capture]')")
 
 import kmtalk
-from kmtalk.arkit import ARKIT_NAMES
+from kmtalk.face.arkit import ARKIT_NAMES
 from kmtalk.capture import capture_track, track_video
 from kmtalk.cli import main
 from kmtalk.errors import AssetError, BackendUnavailableError, FaceNotFoundError, VideoError
@@ -88,7 +88,7 @@ def test_frame_times_are_the_videos_presentation_times(track, anim: kmtalk.Anima
 
 
 def test_head_pose_signs_follow_the_face_in_the_image(track) -> None:
-    # kmtalk.headpose: +yaw turns the face to its left (image right), +pitch tips it down,
+    # kmtalk.face.headpose: +yaw turns the face to its left (image right), +pitch tips it down,
     # +roll tilts the top of the head to its right (image left: the eye line turns counter-clockwise).
     from kmtalk.capture.pose import pose_from_matrices
 

@@ -133,7 +133,7 @@ def test_retime_reads_a_json_source(takes, capsys):
 
 
 def test_wrong_source_is_a_clear_error(takes, capsys):
-    from kmtalk.animation import Animation
+    from kmtalk.face.animation import Animation
     from kmtalk.errors import AnimationError
 
     with pytest.raises(AnimationError, match="JSON") as info:

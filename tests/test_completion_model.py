@@ -11,9 +11,9 @@ import completion.model as model_module
 from completion.keynet import KeyFeatures
 from completion.model import KMTalkConfig, KMTalkModel, PredictRequest, window_spans
 from completion.motion_space import VertexPCASpace
-from kmtalk.arkit import ARKIT_INDEX
+from kmtalk.face.arkit import ARKIT_INDEX
 from kmtalk.closures import meet_locks
-from kmtalk.locks import resolve_locks
+from kmtalk.face.locks import resolve_locks
 from phoneme import align, load_audio, select_keys
 from completion.errors import LockError
 from phoneme.errors import AudioError
@@ -125,7 +125,7 @@ def test_locks_are_exact_and_smooth_through_the_learned_path(speech):
     assert out[join, JAW] == np.float32(0.85) and out[join, CLOSE] == np.float32(0.0)
     assert out[n - 1, JAW] == np.float32(0.0)
     # smooth: the step into each lock stays within the largest natural frame-to-frame change nearby
-    # (any channel, as in kmtalk.locks), or where nothing moves, within the gentlest 0.5 s pull
+    # (any channel, as in kmtalk.face.locks), or where nothing moves, within the gentlest 0.5 s pull
     for frame, c in ((20, JAW), (20, 30), (join, JAW), (join, CLOSE), (n - 1, JAW)):
         step_in = max(abs(out[frame, c] - out[frame - 1, c]), abs(out[min(frame + 1, n - 1), c] - out[frame, c]))
         residual = abs(float(out[frame, c]) - float(free[frame, c]))
@@ -136,7 +136,7 @@ def test_locks_are_exact_and_smooth_through_the_learned_path(speech):
                           locks=(locks.frames, locks.mask, locks.values))
     assert np.array_equal(again, out)
     # exact_locks=False: the locks only condition; kmtalk's one lock layer then meets them with the
-    # same arithmetic, bit for bit (kmtalk.closures.meet_locks -> kmtalk.locks.apply_locks)
+    # same arithmetic, bit for bit (kmtalk.closures.meet_locks -> kmtalk.face.locks.apply_locks)
     conditioned = model.predict(samples, sr, alignment, keys, fps=30, locks=locks, window_s=3.0, overlap_s=1.0,
                                 exact_locks=False)
     assert not np.array_equal(conditioned, out)  # the pull around the locks is not applied

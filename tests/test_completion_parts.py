@@ -17,7 +17,7 @@ from completion.transformer import (
     random_key_mask,
     scatter_known,
 )
-from kmtalk.arkit import ARKIT_NAMES
+from kmtalk.face.arkit import ARKIT_NAMES
 from phoneme.errors import CheckpointError
 from phoneme.keys import KeyMotion, select_keys
 from phoneme.types import Alignment, Interval
@@ -267,9 +267,9 @@ def test_key_motion_dataclass_roundtrip_used_by_features():
 
 
 def test_array_lock_application_equals_kmtalk_apply_locks():
-    """completion.locks is the array core of kmtalk.locks.apply_locks: same result, bit for bit."""
+    """completion.locks is the array core of kmtalk.face.locks.apply_locks: same result, bit for bit."""
     from completion.locks import apply_lock_arrays
-    from kmtalk.locks import apply_locks, resolve_locks
+    from kmtalk.face.locks import apply_locks, resolve_locks
     from kmtalk.prior.animator import animate_prior
 
     a = toy_alignment(4, 3.0)

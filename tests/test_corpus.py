@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from kmtalk.arkit import ARKIT_INDEX
+from kmtalk.face.arkit import ARKIT_INDEX
 from kmtalk.corpus import SentenceGenerator, generate_corpus, perturb_lexicon
 from kmtalk.corpus.synthetic import make_line
 from kmtalk.errors import KmtalkError

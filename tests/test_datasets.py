@@ -31,7 +31,7 @@ from completion.keynet import KeyVocab
 from completion.motion_space import VertexPCASpace
 from completion.training.config import DataConfig
 from completion.training.datamodule import EncodedItems, KMTalkDataModule
-from kmtalk.animation import Animation
+from kmtalk.face.animation import Animation
 from kmtalk.corpus import generate_corpus
 from kmtalk.errors import KmtalkError
 from kmtalk.exporters.livelink import read_livelink_csv, write_livelink_csv

@@ -22,9 +22,9 @@ import pytest
 import soundfile as sf
 from anim_samples import real_animation
 
-from kmtalk.arkit import ARKIT_NAMES
-from kmtalk.headpose import rotation_matrices
-from kmtalk.rig import default_rig
+from kmtalk.face.arkit import ARKIT_NAMES
+from kmtalk.face.headpose import rotation_matrices
+from kmtalk.face.rig import default_rig
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kmtalk.arkit import ARKIT_INDEX
+from kmtalk.face.arkit import ARKIT_INDEX
 from kmtalk.errors import AnimationError, RigError
 from kmtalk.metrics import (
     best_lag,
@@ -19,7 +19,7 @@ from kmtalk.metrics import (
     loudness_lipsync_score,
     pearson,
 )
-from kmtalk.rig import default_rig
+from kmtalk.face.rig import default_rig
 from phoneme.audio import load_audio
 from phoneme.loudness import frame_loudness
 

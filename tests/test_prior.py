@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kmtalk.arkit import ARKIT_INDEX
-from kmtalk.locks import resolve_locks
+from kmtalk.face.arkit import ARKIT_INDEX
+from kmtalk.face.locks import resolve_locks
 from kmtalk.prior import animate_prior, blend
-from kmtalk.rig import default_rig
+from kmtalk.face.rig import default_rig
 from phoneme.types import Alignment, Interval
 
 FPS = 30.0

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import kmtalk
-from kmtalk.animation import Animation
+from kmtalk.face.animation import Animation
 from kmtalk.qc import (
     BT1359_ACCEPTABILITY_MS,
     BT1359_DETECTABILITY_MS,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import kmtalk
-from kmtalk.animation import Animation
+from kmtalk.face.animation import Animation
 from kmtalk.qc import qc_report
 
 ROOT = Path(__file__).resolve().parent.parent

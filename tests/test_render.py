@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kmtalk.arkit import ARKIT_INDEX
+from kmtalk.face.arkit import ARKIT_INDEX
 from kmtalk.errors import AnimationError, RenderError
 from kmtalk.render import FaceRenderer, render, render_frames
 from kmtalk.render.curves import CURVES, curve_strip
 from kmtalk.render.scene import BACKGROUND
 from kmtalk.render.video import write_mp4
-from kmtalk.rig import default_rig
+from kmtalk.face.rig import default_rig
 
 SIZE = 128
 
@@ -138,7 +138,7 @@ def test_mp4_has_video_and_audio(tmp_path, rig):
 
 
 def test_render_takes_an_animation_with_its_audio_and_compare(tmp_path):
-    from kmtalk.animation import Animation
+    from kmtalk.face.animation import Animation
 
     sr = 16000
     audio = (0.1 * np.sin(2 * np.pi * 300 * np.arange(sr // 2) / sr)).astype(np.float32)
@@ -186,7 +186,7 @@ def test_no_egl_gives_a_clear_error(monkeypatch):
 
 
 def test_cli_render(tmp_path):
-    from kmtalk.animation import Animation
+    from kmtalk.face.animation import Animation
     from kmtalk.cli import main
 
     sr = 16000

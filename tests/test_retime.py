@@ -15,7 +15,7 @@ import pytest
 import soundfile as sf
 
 import kmtalk
-from kmtalk.arkit import ARKIT_INDEX, ARKIT_NAMES
+from kmtalk.face.arkit import ARKIT_INDEX, ARKIT_NAMES
 from kmtalk.cli import main
 from kmtalk.correspond import match_phones
 from kmtalk.errors import AnimationError

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from kmtalk.arkit import (
+from kmtalk.face.arkit import (
     ARKIT_GROUPS,
     ARKIT_INDEX,
     ARKIT_MIRROR,
@@ -16,7 +16,7 @@ from kmtalk.arkit import (
     canonical_name,
 )
 from kmtalk.errors import AnimationError, RigError
-from kmtalk.rig import Rig, default_rig, validate_weights
+from kmtalk.face.rig import Rig, default_rig, validate_weights
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ import numpy as np
 import pygltflib
 import pytest
 
-from kmtalk.arkit import ARKIT_NAMES
+from kmtalk.face.arkit import ARKIT_NAMES
 from kmtalk.errors import RigError
-from kmtalk.rig import Rig, default_rig
+from kmtalk.face.rig import Rig, default_rig
 
 
 @pytest.fixture(scope="module")

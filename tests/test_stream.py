@@ -21,7 +21,7 @@ import pytest
 import soxr
 
 import kmtalk
-from kmtalk.arkit import ARKIT_INDEX, ARKIT_NAMES
+from kmtalk.face.arkit import ARKIT_INDEX, ARKIT_NAMES
 from kmtalk.errors import AudioError, KmtalkError, TranscriptError
 from kmtalk.prior import load_prior_tables
 from kmtalk.stream import Stream, decode_packet, encode_packet, stream_frames

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import kmtalk
-from kmtalk.arkit import ARKIT_INDEX
+from kmtalk.face.arkit import ARKIT_INDEX
 from kmtalk.errors import KmtalkError
 from kmtalk.metrics import lip_gap_mm
 from kmtalk.prior import animate_prior, load_prior_tables
@@ -130,7 +130,7 @@ def test_style_from_an_installed_package_entry_point(tmp_path, monkeypatch, line
     """A real distribution on sys.path declares a style under the kmtalk.styles entry-point group."""
     (tmp_path / "kmx_brows.py").write_text(textwrap.dedent("""
         import numpy as np
-        from kmtalk.arkit import ARKIT_INDEX
+        from kmtalk.face.arkit import ARKIT_INDEX
         from kmtalk.styles import BaseStyle
 
         class RaisedBrows(BaseStyle):

@@ -37,8 +37,8 @@ from ..atomic import atomic_write
 from ..errors import ExportError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..animation import Animation
-    from ..rig import Rig
+    from ..face.animation import Animation
+    from ..face.rig import Rig
 
 __all__ = ["HEAD_FORMAT", "LINE_FORMAT", "existing_preview", "line_track", "make_line_preview", "preview_path",
            "read_preview", "write_head", "write_preview"]
@@ -79,7 +79,7 @@ def line_track(anim: Animation, rig: Rig | None = None) -> tuple[list[str], np.n
     Examples
     --------
     >>> import numpy as np
-    >>> from kmtalk.animation import Animation
+    >>> from kmtalk.face.animation import Animation
     >>> names, w = line_track(Animation(fps=30, weights=np.zeros((4, 52))))
     >>> w.shape[0], names[0], w.dtype
     (4, 'eyeBlinkLeft', dtype('float32'))
@@ -133,7 +133,7 @@ def write_preview(anim: Animation, path: str | os.PathLike[str], *, line_id: str
     ExportError
         The animation drives another rig than the default head.
     """
-    from ..rig import default_rig
+    from ..face.rig import default_rig
 
     rig = default_rig()
     if anim.rig is not None and anim.rig is not rig and anim.rig.name != rig.name:
@@ -141,7 +141,7 @@ def write_preview(anim: Animation, path: str | os.PathLike[str], *, line_id: str
     names, weights = line_track(anim, rig)
     pose: dict[str, str] | None = None
     if anim.head_pose is not None:
-        from ..headpose import quaternions
+        from ..face.headpose import quaternions
 
         quat = quaternions(anim.head_pose).astype(np.float64)
         quat /= np.linalg.norm(quat, axis=1, keepdims=True)
@@ -193,9 +193,9 @@ def write_head(path: str | os.PathLike[str]) -> Path:
     import tempfile
 
     from .. import __version__
-    from ..animation import Animation
+    from ..face.animation import Animation
     from ..exporters.gltf import write_gltf
-    from ..rig import default_rig
+    from ..face.rig import default_rig
 
     path = Path(path)
     rig = default_rig()

@@ -53,7 +53,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..animation import Animation
+from ..face.animation import Animation
 from ..atomic import atomic_write
 from ..errors import BackendUnavailableError, KmtalkError
 from .manifest import ManifestLine

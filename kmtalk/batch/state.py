@@ -108,7 +108,7 @@ def output_files(output: Path) -> list[Path]:
 
 
 def _npz_locks(path: Path) -> dict[str, Any] | None:
-    from ..animation import Animation
+    from ..face.animation import Animation
     from ..errors import KmtalkError
 
     try:

@@ -27,8 +27,8 @@ import numpy as np
 
 from ..errors import FaceNotFoundError, VideoError
 
-from ..animation import Animation
-from ..arkit import ARKIT_NAMES
+from ..face.animation import Animation
+from ..face.arkit import ARKIT_NAMES
 from .calibrate import REST_PERCENTILE, apply_neutral, neutral_pose
 from .pose import pose_from_matrices
 from .retarget import RetargetMap, identity_map, load_retarget
@@ -38,7 +38,7 @@ from .tracker import MODEL_SHA256, UNCAPTURED, require_capture_deps
 from .video import probe_video, read_audio
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..rig import Rig
+    from ..face.rig import Rig
 
 __all__ = ["CAPTURED_CHANNELS", "DEFAULT_MAX_GAP", "DEFAULT_MIN_FACE", "capture", "capture_track"]
 

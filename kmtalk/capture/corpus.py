@@ -110,7 +110,7 @@ def capture_folder(folder: str | os.PathLike[str], out_dir: str | os.PathLike[st
     VideoError
         ``folder`` holds no video.
     """
-    from ..animation import Animation
+    from ..face.animation import Animation
     from .api import capture
 
     files = video_files(folder)

@@ -51,7 +51,7 @@ import numpy as np
 from ..errors import AnimationError, AudioError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..animation import Animation
+    from ..face.animation import Animation
 
 __all__ = ["MAX_OFFSET", "SIGNALS", "AVOffset", "aperture_audio_offset", "estimate_av_offset"]
 
@@ -111,7 +111,7 @@ def _prior_aperture(samples: np.ndarray, sample_rate: int, fps: float, n_frames:
                     transcript: str | None) -> np.ndarray:
     from ..api import animate
     from ..metrics import lip_aperture, resample_to
-    from ..rig import default_rig
+    from ..face.rig import default_rig
 
     prior = animate((np.asarray(samples, np.float32), int(sample_rate)), transcript, method="prior", fps=fps)
     ap = lip_aperture(prior.weights, default_rig())

@@ -11,7 +11,7 @@ not motion of the head.
 Examples
 --------
 >>> import numpy as np
->>> from kmtalk.headpose import rotation_matrices
+>>> from kmtalk.face.headpose import rotation_matrices
 >>> from kmtalk.capture.pose import pose_from_matrices
 >>> m = np.eye(4)[None].repeat(2, 0)
 >>> m[:, :3, :3] = rotation_matrices(np.array([[0.1, -0.2, 0.3], [0.0, 0.0, 0.0]]))

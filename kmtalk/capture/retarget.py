@@ -28,7 +28,7 @@ Examples
 >>> w = np.zeros((1, 52), np.float32); w[0, 17] = 0.3  # jawOpen
 >>> float(m.apply(w)[0, 17].round(3))
 0.5
->>> from kmtalk.rig import default_rig
+>>> from kmtalk.face.rig import default_rig
 >>> solved = RetargetMap(solve={"channel": "jawOpen", "scale": 1.0}).apply(w, aperture=np.array([0.2]), rig=default_rig())
 >>> round(float(solved[0, 17]), 2)  # jawOpen that opens the rig's lips to 0.2 eye distances
 0.5
@@ -47,10 +47,10 @@ import numpy as np
 
 from phoneme.errors import AssetError
 
-from ..arkit import ARKIT_NAMES
+from ..face.arkit import ARKIT_NAMES
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..rig import Rig
+    from ..face.rig import Rig
 
 __all__ = ["RETARGET_FILE", "RetargetMap", "identity_map", "load_retarget", "solve_lip_gap"]
 
@@ -123,7 +123,7 @@ class RetargetMap:
         out = np.clip(np.asarray(weights, np.float64) @ m + b, 0.0, 1.0).astype(np.float32)
         if self.solve is not None and aperture is not None:
             if rig is None:
-                from ..rig import default_rig
+                from ..face.rig import default_rig
 
                 rig = default_rig()
             target = float(self.solve.get("scale", 1.0)) * np.asarray(aperture, np.float64)
@@ -174,7 +174,7 @@ def solve_lip_gap(weights: np.ndarray, target: np.ndarray, rig: Rig, *, channel:
     Examples
     --------
     >>> import numpy as np
-    >>> from kmtalk.rig import default_rig
+    >>> from kmtalk.face.rig import default_rig
     >>> from kmtalk.metrics import lip_aperture
     >>> rig = default_rig()
     >>> w = solve_lip_gap(np.zeros((2, 52), np.float32), np.array([0.05, 0.15]), rig)

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..errors import VideoError
 
-from ..arkit import ARKIT_NAMES
+from ..face.arkit import ARKIT_NAMES
 from .tracker import MODEL_SHA256, FaceTracker
 from .video import VideoInfo, iter_frames, probe_video
 

@@ -36,7 +36,7 @@ import numpy as np
 from phoneme.assets import asset_path
 from phoneme.errors import AssetError, BackendUnavailableError
 
-from ..arkit import ARKIT_NAMES
+from ..face.arkit import ARKIT_NAMES
 
 __all__ = [
     "INSTALL_HINT",

@@ -93,7 +93,7 @@ def emit(args: argparse.Namespace, result: dict[str, Any], text: str) -> None:
 
 def write_animation(anim: Any, path: Path) -> list[Path]:
     """Write ``anim`` to ``path``: ``.mp4`` renders a preview (with a progress bar), anything
-    else goes through :meth:`~kmtalk.animation.Animation.export`. Returns the files written."""
+    else goes through :meth:`~kmtalk.face.animation.Animation.export`. Returns the files written."""
     if path.suffix.lower() == ".mp4":
         from ..render import render
 

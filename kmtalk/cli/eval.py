@@ -107,12 +107,12 @@ def evaluate_data(model: Any, data: Path, *, split: str = "test", limit: int | N
     from phoneme.keys import select_keys
     from phoneme.loudness import frame_loudness
 
-    from ..arkit import ARKIT_NAMES
+    from ..face.arkit import ARKIT_NAMES
     from ..errors import KmtalkError
     from ..exporters.livelink import read_livelink_csv
     from ..metrics import closure_rate
     from ..prior import animate_prior
-    from ..rig import default_rig
+    from ..face.rig import default_rig
 
     layout = detect_layout(data)
     fps = float(model.config.fps)
@@ -189,7 +189,7 @@ def evaluate_videos(model: Any, folder: Path, *, limit: int | None = None, prior
     from ..closures import closure_locks, meet_locks
     from ..metrics import closure_rate
     from ..prior import animate_prior, load_prior_tables
-    from ..rig import default_rig
+    from ..face.rig import default_rig
 
     rig = default_rig()
     tables = load_prior_tables()

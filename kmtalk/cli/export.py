@@ -83,7 +83,7 @@ def read_animation(path: Path, *, fps: float | None = None) -> Any:
 
 
 def _load_rig(path: Path) -> Any:
-    from ..rig import Rig
+    from ..face.rig import Rig
 
     ext = path.suffix.lower()
     if ext in (".glb", ".gltf"):

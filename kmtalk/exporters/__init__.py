@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from ..errors import AnimationError, ExportError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..animation import Animation
+    from ..face.animation import Animation
 
 __all__ = ["export", "load", "readable_extensions", "reader_for", "register", "register_reader",
            "supported_extensions", "writer_for"]
@@ -180,7 +180,7 @@ def export(anim: "Animation", path: str | os.PathLike[str], **options: Any) -> P
     Examples
     --------
     >>> import numpy as np, tempfile, os
-    >>> from kmtalk.animation import Animation
+    >>> from kmtalk.face.animation import Animation
     >>> anim = Animation(fps=30, weights=np.zeros((2, 52)))
     >>> export(anim, os.path.join(tempfile.mkdtemp(), "x.fbx"))  # doctest: +IGNORE_EXCEPTION_DETAIL
     Traceback (most recent call last):

@@ -31,7 +31,7 @@ head pose, fps, ``meta`` and the audio sidecar's path.
 Examples
 --------
 >>> import numpy as np, tempfile, os, json
->>> from kmtalk.animation import Animation
+>>> from kmtalk.face.animation import Animation
 >>> anim = Animation(fps=30, weights=np.zeros((3, 52)))
 >>> paths = write_gltf(anim, os.path.join(tempfile.mkdtemp(), "head.gltf"))  # doctest: +SKIP
 >>> doc = json.load(open(paths))  # doctest: +SKIP
@@ -48,14 +48,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..arkit import ARKIT_INDEX, ARKIT_NAMES, canonical_name
+from ..face.arkit import ARKIT_INDEX, ARKIT_NAMES, canonical_name
 from ..atomic import atomic_files
 from ..errors import AnimationError, ExportError
-from ..headpose import angles_from_quaternions, quaternions
+from ..face.headpose import angles_from_quaternions, quaternions
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..animation import Animation
-    from ..rig import Rig
+    from ..face.animation import Animation
+    from ..face.rig import Rig
 
 __all__ = ["PART_COLOURS", "read_gltf", "vertex_normals", "write_gltf"]
 
@@ -475,7 +475,7 @@ def read_gltf(path: str | os.PathLike[str]) -> "Animation":
     """
     import pygltflib as g
 
-    from ..animation import Animation
+    from ..face.animation import Animation
 
     path = Path(path)
     if not path.is_file():

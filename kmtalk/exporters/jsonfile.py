@@ -1,14 +1,14 @@
 """``.json``: blendshape curves with the phone/viseme/word timeline, keys and locks.
 
 A self-describing, engine-neutral file for web players and custom pipelines.
-The schema (``"format": "kmtalk.animation+json"``, ``"version": 1``) is
+The schema (``"format": "kmtalk.face.animation+json"``, ``"version": 1``) is
 documented field by field in ``docs/exports.md``; :func:`read_json` reads it
-back into an :class:`~kmtalk.animation.Animation`.
+back into an :class:`~kmtalk.face.animation.Animation`.
 
 Examples
 --------
 >>> import numpy as np, tempfile, os, json
->>> from kmtalk.animation import Animation
+>>> from kmtalk.face.animation import Animation
 >>> anim = Animation(fps=30, weights=np.full((2, 52), 0.5))
 >>> path = write_json(anim, os.path.join(tempfile.mkdtemp(), "a.json"))
 >>> doc = json.load(open(path))
@@ -28,20 +28,20 @@ import numpy as np
 
 from ..errors import AnimationError, ExportError
 
-from ..arkit import ARKIT_NAMES
-from ..headpose import HEAD_POSE_COLUMNS
+from ..face.arkit import ARKIT_NAMES
+from ..face.headpose import HEAD_POSE_COLUMNS
 from ..atomic import atomic_write
 from ._visemes import phone_visemes
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..animation import Animation
+    from ..face.animation import Animation
 
 __all__ = ["JSON_FORMAT", "JSON_VERSION", "to_json_dict", "write_json", "read_json"]
 
 log = logging.getLogger(__name__)
 
 #: Value of the ``format`` field.
-JSON_FORMAT = "kmtalk.animation+json"
+JSON_FORMAT = "kmtalk.face.animation+json"
 #: Value of the ``version`` field written by this kmtalk.
 JSON_VERSION = 1
 
@@ -151,7 +151,7 @@ def read_json(path: str | os.PathLike[str]) -> "Animation":
     AnimationError
         Not a kmtalk JSON animation, another version, or malformed content.
     """
-    from ..animation import Animation
+    from ..face.animation import Animation
 
     path = Path(path)
     try:

@@ -21,7 +21,7 @@ included — into a :class:`LiveLinkTake`.
 Examples
 --------
 >>> import numpy as np, tempfile, os
->>> from kmtalk.animation import Animation
+>>> from kmtalk.face.animation import Animation
 >>> w = np.zeros((3, 52), np.float32); w[:, 24] = [0.0, 0.5, 1.0]
 >>> path = os.path.join(tempfile.mkdtemp(), "take.csv")
 >>> _ = write_livelink_csv(Animation(fps=30, weights=w), path)
@@ -46,11 +46,11 @@ import numpy as np
 
 from ..errors import AnimationError
 
-from ..arkit import ARKIT_NAMES, LIVE_LINK_FACE_BLENDSHAPES, arkit_table
+from ..face.arkit import ARKIT_NAMES, LIVE_LINK_FACE_BLENDSHAPES, arkit_table
 from ..atomic import atomic_write
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..animation import Animation
+    from ..face.animation import Animation
 
 __all__ = [
     "COUNT_COLUMN",
@@ -67,7 +67,7 @@ __all__ = [
 ]
 
 #: The 52 blendshape columns of a Live Link Face CSV, in the app's order and capitalisation
-#: (from ``assets/rig/arkit52.json`` via :mod:`kmtalk.arkit`).
+#: (from ``assets/rig/arkit52.json`` via :mod:`kmtalk.face.arkit`).
 LIVELINK_BLENDSHAPES: tuple[str, ...] = LIVE_LINK_FACE_BLENDSHAPES
 #: The 9 rotation columns after the blendshapes (head, then left and right eye).
 LIVELINK_ROTATIONS: tuple[str, ...] = tuple(arkit_table()["live_link_face_csv"]["rotation_columns"])
@@ -96,7 +96,7 @@ def livelink_rotations(head_pose: np.ndarray | None, n_frames: int) -> np.ndarra
     """The 9 Live Link rotation values per frame (:data:`LIVELINK_ROTATIONS` order) from a head pose.
 
     ``head_pose`` columns are kmtalk's ``pitch, yaw, roll`` (radians; see
-    :mod:`kmtalk.headpose`); Live Link wants ``HeadYaw, HeadPitch, HeadRoll``
+    :mod:`kmtalk.face.headpose`); Live Link wants ``HeadYaw, HeadPitch, HeadRoll``
     then the eyes (left yaw/pitch/roll, right yaw/pitch/roll), which kmtalk
     leaves at 0. Shared by the CSV writer and the UDP sender
     (:mod:`kmtalk.stream.livelink`).
@@ -216,7 +216,7 @@ class LiveLinkTake:
     times : np.ndarray
         [T] seconds of each row, relative to the first row.
     weights : np.ndarray
-        [T, 52] float32 in ARKit (Apple) order — ``kmtalk.arkit.ARKIT_NAMES`` —
+        [T, 52] float32 in ARKit (Apple) order — ``kmtalk.face.arkit.ARKIT_NAMES`` —
         not the file's column order. Values as in the file (not clipped).
     head : np.ndarray or None
         [T, 3] ``HeadYaw, HeadPitch, HeadRoll`` as written (radians in files
@@ -245,7 +245,7 @@ class LiveLinkTake:
         rotation becomes ``head_pose`` (no translation). ``clip`` clips
         weights to [0, 1].
         """
-        from ..animation import Animation
+        from ..face.animation import Animation
 
         fps = float(fps or self.fps)
         t = self.times - self.times[0]

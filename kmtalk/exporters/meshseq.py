@@ -13,7 +13,7 @@ do.
 Examples
 --------
 >>> import numpy as np, tempfile, os
->>> from kmtalk.animation import Animation
+>>> from kmtalk.face.animation import Animation
 >>> anim = Animation(fps=30, weights=np.zeros((2, 52)))
 >>> pattern = os.path.join(tempfile.mkdtemp(), "f", "%03d.ply")
 >>> paths = write_mesh_sequence(anim, pattern)
@@ -35,8 +35,8 @@ from ..errors import ExportError
 from ..atomic import atomic_files
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..animation import Animation
-    from ..rig import Rig
+    from ..face.animation import Animation
+    from ..face.rig import Rig
 
 __all__ = ["write_mesh_sequence", "frame_paths"]
 
@@ -109,7 +109,7 @@ def write_mesh_sequence(
     Examples
     --------
     >>> import numpy as np, tempfile, os
-    >>> from kmtalk.animation import Animation
+    >>> from kmtalk.face.animation import Animation
     >>> anim = Animation(fps=30, weights=np.zeros((3, 52)))
     >>> paths = write_mesh_sequence(anim, os.path.join(tempfile.mkdtemp(), "%02d.obj"), normals=False)
     >>> [p.name for p in paths], paths[0].read_text().count("\\nv ") > 5000

@@ -13,7 +13,7 @@ Examples
 --------
 >>> import numpy as np, tempfile, os
 >>> from phoneme.types import Interval
->>> from kmtalk.animation import Animation
+>>> from kmtalk.face.animation import Animation
 >>> anim = Animation(fps=10, weights=np.zeros((5, 52)), phones=[Interval("b", 0.1, 0.3)],
 ...                  words=[Interval("bee", 0.1, 0.3)])
 >>> path = write_textgrid(anim, os.path.join(tempfile.mkdtemp(), "a.TextGrid"))
@@ -36,7 +36,7 @@ from ..atomic import atomic_write
 from ._visemes import phone_visemes
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..animation import Animation
+    from ..face.animation import Animation
 
 __all__ = ["write_textgrid"]
 

@@ -17,7 +17,7 @@ Examples
 --------
 >>> from phoneme.types import Alignment, Interval
 >>> from kmtalk.prior.animator import animate_prior
->>> from kmtalk.arkit import ARKIT_INDEX
+>>> from kmtalk.face.arkit import ARKIT_INDEX
 >>> a = Alignment(words=[Interval("sil", 0, .2), Interval("ma", .2, .6), Interval("sil", .6, .8)],
 ...               phones=[Interval("sil", 0, .2), Interval("m", .2, .3, word=1),
 ...                       Interval("ɑ", .3, .6, word=1), Interval("sil", .6, .8)], duration=.8)
@@ -35,10 +35,10 @@ from phoneme.keys import KeyMotion, select_keys
 from phoneme.lexicon import Lexicon
 from phoneme.types import Alignment
 
-from ..arkit import ARKIT_INDEX
+from ..face.arkit import ARKIT_INDEX
 from ..closures import closure_locks, meet_locks
 from ..errors import LexiconError
-from ..locks import Locks
+from ..face.locks import Locks
 from .coarticulation import blend, gaussian_smooth, n_frames_for
 from .poses import PriorTables, load_prior_tables
 

@@ -23,7 +23,7 @@ Examples
 ...               phones=[Interval("sil", 0, .2), Interval("ɑ", .2, .4), Interval("sil", .4, .6)],
 ...               duration=.6)
 >>> w = blend(a, fps=30)
->>> from kmtalk.arkit import ARKIT_INDEX
+>>> from kmtalk.face.arkit import ARKIT_INDEX
 >>> bool(0.4 < w[9, ARKIT_INDEX["jawOpen"]] <= 0.6), bool(w[0, ARKIT_INDEX["jawOpen"]] < 0.01)
 (True, True)
 """

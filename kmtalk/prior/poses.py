@@ -17,7 +17,7 @@ import numpy as np
 
 from phoneme.lexicon import VISEMES, Lexicon, load_lexicon
 
-from ..arkit import ARKIT_INDEX, ARKIT_NAMES
+from ..face.arkit import ARKIT_INDEX, ARKIT_NAMES
 from ..errors import LexiconError
 
 __all__ = ["PriorTables", "load_prior_tables", "VISEME_INDEX", "GROUPS"]

@@ -8,7 +8,7 @@ of the main curves and a second animation side by side for comparison.
 Examples
 --------
 >>> import numpy as np
->>> from kmtalk.rig import default_rig
+>>> from kmtalk.face.rig import default_rig
 >>> from kmtalk.render import render_frames
 >>> w = np.zeros((2, 52), np.float32); w[1, 17] = 1.0   # jawOpen
 >>> frames = list(render_frames(default_rig(), w, size=128))

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import AnimationError, RenderError
-from ..rig import Rig, default_rig, validate_weights
+from ..face.rig import Rig, default_rig, validate_weights
 from .curves import curve_strip
 from .scene import FaceRenderer
 from .video import write_mp4
@@ -39,7 +39,7 @@ def _pose_matrices(head_pose: Any, n: int) -> np.ndarray | None:
     """``[T, 4, 4]`` head transforms from ``[T, 6]`` (or ``[T, 3]``) pitch, yaw, roll, tx, ty, tz."""
     if head_pose is None:
         return None
-    from ..headpose import rotation_matrices
+    from ..face.headpose import rotation_matrices
 
     hp = np.asarray(head_pose, np.float64)
     if hp.ndim != 2 or hp.shape[0] != n or hp.shape[1] not in (3, 6):
@@ -70,7 +70,7 @@ def render_frames(rig: Rig, weights: Any, *, size: int = 512, view: str = "front
         ``both`` puts the front and the side (subject's left profile) views side by side.
     head_pose : array_like, optional
         ``[T, 6]`` pitch, yaw, roll (radians), tx, ty, tz (metres) — the
-        convention of :mod:`kmtalk.headpose`.
+        convention of :mod:`kmtalk.face.headpose`.
     samples : int, default 0
         Multisample anti-aliasing: 0 is the fastest (≥ 100 frames/s at 512² on a
         2-core CPU, see docs/benchmarks.md); 4 gives smoother edges at about half the speed.
@@ -90,7 +90,7 @@ def render_frames(rig: Rig, weights: Any, *, size: int = 512, view: str = "front
     Examples
     --------
     >>> import numpy as np
-    >>> from kmtalk.rig import default_rig
+    >>> from kmtalk.face.rig import default_rig
     >>> from kmtalk.render import render_frames
     >>> next(render_frames(default_rig(), np.zeros(52), size=64, view="both")).shape
     (64, 128, 3)
@@ -170,7 +170,7 @@ def render(animation_or_weights: Any, path: str | os.PathLike, *, rig: Rig | Non
     path : str or path-like
         Output ``.mp4``; written to a temporary file and renamed when complete.
     rig : Rig, optional
-        The head; default: the animation's rig, else :func:`kmtalk.rig.default_rig`.
+        The head; default: the animation's rig, else :func:`kmtalk.face.rig.default_rig`.
     fps : float, optional
         Frame rate; default: the animation's, else 30.
     audio : str, path-like or (samples, sample_rate), optional

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..arkit import ARKIT_INDEX
+from ..face.arkit import ARKIT_INDEX
 
 __all__ = ["CURVES", "curve_strip"]
 

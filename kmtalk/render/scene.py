@@ -11,7 +11,7 @@ iris follows the ``eyeLook*`` targets), teeth, tongue and lashes.
 Examples
 --------
 >>> import numpy as np
->>> from kmtalk.rig import default_rig
+>>> from kmtalk.face.rig import default_rig
 >>> from kmtalk.render.scene import FaceRenderer
 >>> r = FaceRenderer(default_rig(), size=128)
 >>> r.draw(default_rig().neutral).shape
@@ -157,7 +157,7 @@ class FaceRenderer:
 
     Examples
     --------
-    >>> from kmtalk.rig import default_rig
+    >>> from kmtalk.face.rig import default_rig
     >>> from kmtalk.render.scene import FaceRenderer
     >>> FaceRenderer(default_rig(), size=64, views=("front", "side")).shape
     (64, 128, 3)
@@ -286,7 +286,7 @@ class FaceRenderer:
 
         Examples
         --------
-        >>> from kmtalk.rig import default_rig
+        >>> from kmtalk.face.rig import default_rig
         >>> from kmtalk.render.scene import FaceRenderer
         >>> FaceRenderer(default_rig(), size=32).draw(default_rig().neutral).dtype
         dtype('uint8')

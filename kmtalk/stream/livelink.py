@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..arkit import ARKIT_NAMES
+from ..face.arkit import ARKIT_NAMES
 from ..errors import KmtalkError
 from ..exporters.livelink import LIVELINK_ROTATIONS, livelink_rotations
 

@@ -52,9 +52,9 @@ import numpy as np
 from phoneme.loudness import frame_loudness
 from phoneme.types import SILENCE, Alignment, Interval
 
-from ..animation import Animation
+from ..face.animation import Animation
 from ..api import _model, _transcript
-from ..arkit import ARKIT_NAMES
+from ..face.arkit import ARKIT_NAMES
 from ..errors import KmtalkError, TranscriptError
 from ..prior import load_prior_tables
 from ..prior.coarticulation import n_frames_for

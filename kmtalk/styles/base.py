@@ -42,7 +42,7 @@ from phoneme.keys import KeyMotion
 from phoneme.types import Alignment, Interval
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..locks import Locks
+    from ..face.locks import Locks
     from .reference import StyleEmbedding
 
 __all__ = ["AXIS_RANGE", "BaseStyle", "PriorParams", "Style", "StyleContext"]

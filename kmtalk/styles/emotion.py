@@ -13,7 +13,7 @@ Examples
 --------
 >>> import numpy as np
 >>> from kmtalk.styles import get_style
->>> from kmtalk.arkit import ARKIT_INDEX
+>>> from kmtalk.face.arkit import ARKIT_INDEX
 >>> w = np.zeros((10, 52), np.float32)
 >>> out = get_style("emotion", happy=0.5).apply(w, None)
 >>> round(float(out[0, ARKIT_INDEX["mouthSmileLeft"]]), 2), float(out[0, ARKIT_INDEX["jawOpen"]])
@@ -31,7 +31,7 @@ import numpy as np
 
 from phoneme.assets import asset_path
 
-from ..arkit import ARKIT_INDEX, ARKIT_NAMES
+from ..face.arkit import ARKIT_INDEX, ARKIT_NAMES
 from ..errors import AssetError, KmtalkError
 from .base import BaseStyle, StyleContext
 

@@ -39,7 +39,7 @@ import math
 
 import numpy as np
 
-from ..arkit import ARKIT_INDEX
+from ..face.arkit import ARKIT_INDEX
 from ..errors import KmtalkError
 from .base import BaseStyle, StyleContext
 

@@ -43,7 +43,7 @@ from phoneme.types import Alignment
 
 from ..closures import closure_locks, meet_locks
 from ..errors import KmtalkError
-from ..locks import Locks
+from ..face.locks import Locks
 from .base import PriorParams, Style, StyleContext
 
 __all__ = ["Stylized", "stylize"]

@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arkit import ARKIT_INDEX, ARKIT_NAMES
+from ..face.arkit import ARKIT_INDEX, ARKIT_NAMES
 from ..errors import AnimationError, KmtalkError
 from .base import BaseStyle, PriorParams, StyleContext
 
@@ -192,7 +192,7 @@ class ReferenceStyle(BaseStyle):
             raise KmtalkError(f"reference strength={strength!r} must be in [0, 1]")
         given: dict[str, Any] = {}
         if path is not None or isinstance(reference, (str, os.PathLike)):
-            from ..animation import Animation
+            from ..face.animation import Animation
 
             source = os.fspath(path if path is not None else reference)
             reference = Animation.load(source)

@@ -8,7 +8,7 @@ vertices, for numpy arrays and torch tensors alike.
 Examples
 --------
 >>> import numpy as np
->>> from kmtalk.rig import default_rig
+>>> from kmtalk.face.rig import default_rig
 >>> rig = default_rig()
 >>> w = np.zeros((2, 52), np.float32); w[1, rig.index("jawOpen")] = 1.0
 >>> v = rig.evaluate(w)
@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from ..arkit import ARKIT_INDEX, ARKIT_NAMES
-from ..errors import AnimationError, RigError
+from ...errors import AnimationError, RigError
 
 __all__ = ["RIG_FORMAT_VERSION", "Corrective", "Rig", "validate_weights"]
 
@@ -73,7 +73,7 @@ def validate_weights(weights: Any, *, clip: bool = True, what: str = "weights"):
     Parameters
     ----------
     weights : array_like or torch.Tensor
-        ARKit weights, last axis the 52 names in :data:`kmtalk.arkit.ARKIT_NAMES` order.
+        ARKit weights, last axis the 52 names in :data:`kmtalk.face.arkit.ARKIT_NAMES` order.
     clip : bool, default True
         Clip to ``[0, 1]`` (ARKit's range). With ``clip=False`` values are used as given.
     what : str
@@ -91,7 +91,7 @@ def validate_weights(weights: Any, *, clip: bool = True, what: str = "weights"):
     Examples
     --------
     >>> import numpy as np
-    >>> from kmtalk.rig import validate_weights
+    >>> from kmtalk.face.rig import validate_weights
     >>> validate_weights(np.full(52, 1.5)).max()
     1.0
     """
@@ -136,7 +136,7 @@ class Rig:
     Parameters
     ----------
     names : sequence of str
-        The 52 ARKit names; must be :data:`kmtalk.arkit.ARKIT_NAMES` in that order.
+        The 52 ARKit names; must be :data:`kmtalk.face.arkit.ARKIT_NAMES` in that order.
     neutral : numpy.ndarray
         ``[V, 3]`` rest vertices (metres, Y up, face looking +Z).
     triangles : numpy.ndarray
@@ -166,7 +166,7 @@ class Rig:
 
     Examples
     --------
-    >>> from kmtalk.rig import default_rig
+    >>> from kmtalk.face.rig import default_rig
     >>> rig = default_rig()
     >>> rig.names[17], rig.targets.shape[0]
     ('jawOpen', 52)
@@ -192,7 +192,7 @@ class Rig:
         if self.names != ARKIT_NAMES:
             raise RigError(
                 "rig target names must be the 52 ARKit names in Apple's order "
-                "(kmtalk.arkit.ARKIT_NAMES); reorder targets before building a Rig"
+                "(kmtalk.face.arkit.ARKIT_NAMES); reorder targets before building a Rig"
             )
         self.neutral = np.ascontiguousarray(self.neutral, dtype=np.float32)
         if self.neutral.ndim != 2 or self.neutral.shape[1] != 3 or len(self.neutral) == 0:
@@ -254,7 +254,7 @@ class Rig:
 
         Examples
         --------
-        >>> from kmtalk.rig import default_rig
+        >>> from kmtalk.face.rig import default_rig
         >>> default_rig().index("tongueOut")
         51
         """
@@ -330,7 +330,7 @@ class Rig:
         Examples
         --------
         >>> import numpy as np
-        >>> from kmtalk.rig import default_rig
+        >>> from kmtalk.face.rig import default_rig
         >>> rig = default_rig()
         >>> np.allclose(rig.evaluate(np.zeros(52)), rig.neutral)
         True
@@ -388,7 +388,7 @@ class Rig:
         Examples
         --------
         >>> import tempfile, pathlib
-        >>> from kmtalk.rig import Rig, default_rig
+        >>> from kmtalk.face.rig import Rig, default_rig
         >>> d = pathlib.Path(tempfile.mkdtemp())
         >>> npz, meta = default_rig().save(d / "head")
         >>> Rig.load(npz).n_vertices == default_rig().n_vertices
@@ -471,7 +471,7 @@ class Rig:
 
         Examples
         --------
-        >>> from kmtalk.rig import Rig
+        >>> from kmtalk.face.rig import Rig
         >>> from phoneme.assets import asset_path
         >>> Rig.load(asset_path("rig", "head.npz")).names[0]
         'eyeBlinkLeft'
@@ -537,11 +537,11 @@ class Rig:
                   allow_missing: bool = False) -> Rig:
         """Load a custom head from glTF/GLB whose morph targets carry ARKit names.
 
-        See :func:`kmtalk.rig.custom.rig_from_gltf` for details.
+        See :func:`kmtalk.face.rig.custom.rig_from_gltf` for details.
 
         Examples
         --------
-        >>> from kmtalk.rig import Rig
+        >>> from kmtalk.face.rig import Rig
         >>> rig = Rig.from_gltf("character.glb")  # doctest: +SKIP
         """
         from .custom import rig_from_gltf
@@ -553,11 +553,11 @@ class Rig:
                  allow_missing: bool = False) -> Rig:
         """Load a custom head from a neutral OBJ and one OBJ per target named by ARKit name.
 
-        See :func:`kmtalk.rig.custom.rig_from_obj` for details.
+        See :func:`kmtalk.face.rig.custom.rig_from_obj` for details.
 
         Examples
         --------
-        >>> from kmtalk.rig import Rig
+        >>> from kmtalk.face.rig import Rig
         >>> rig = Rig.from_obj("neutral.obj", "targets/")  # doctest: +SKIP
         """
         from .custom import rig_from_obj

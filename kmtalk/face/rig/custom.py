@@ -1,4 +1,4 @@
-"""Load a user's ARKit-compatible head as a :class:`~kmtalk.rig.Rig`.
+"""Load a user's ARKit-compatible head as a :class:`~kmtalk.face.rig.Rig`.
 
 Two sources:
 
@@ -18,7 +18,7 @@ vertex count differs from the neutral mesh is rejected.
 
 Examples
 --------
->>> from kmtalk.rig import Rig
+>>> from kmtalk.face.rig import Rig
 >>> rig = Rig.from_gltf("head.glb")  # doctest: +SKIP
 >>> rig = Rig.from_obj("neutral.obj", "targets/")  # doctest: +SKIP
 """
@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ..arkit import ARKIT_NAMES, canonical_name
-from ..errors import RigError
+from ...errors import RigError
 from .rig import Rig
 
 __all__ = ["rig_from_gltf", "rig_from_obj"]
@@ -147,7 +147,7 @@ def rig_from_gltf(path: str | os.PathLike, *, mesh: int | str | None = None,
 
     Examples
     --------
-    >>> from kmtalk.rig.custom import rig_from_gltf
+    >>> from kmtalk.face.rig.custom import rig_from_gltf
     >>> rig = rig_from_gltf("character.glb")  # doctest: +SKIP
     """
     import pygltflib
@@ -285,7 +285,7 @@ def rig_from_obj(neutral_path: str | os.PathLike, targets_dir: str | os.PathLike
 
     Examples
     --------
-    >>> from kmtalk.rig.custom import rig_from_obj
+    >>> from kmtalk.face.rig.custom import rig_from_obj
     >>> rig = rig_from_obj("neutral.obj", "targets")  # doctest: +SKIP
     """
     neutral_path, targets_dir = Path(neutral_path), Path(targets_dir)

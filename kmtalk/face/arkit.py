@@ -8,7 +8,7 @@ left/right mirror pairs; see that file for its sources) by
 
 Examples
 --------
->>> from kmtalk.arkit import ARKIT_NAMES, ARKIT_INDEX, ARKIT_GROUPS
+>>> from kmtalk.face.arkit import ARKIT_NAMES, ARKIT_INDEX, ARKIT_GROUPS
 >>> len(ARKIT_NAMES), ARKIT_NAMES[0], ARKIT_NAMES[-1]
 (52, 'eyeBlinkLeft', 'tongueOut')
 >>> ARKIT_INDEX["jawOpen"]
@@ -75,7 +75,7 @@ def canonical_name(name: str) -> str | None:
 
     Examples
     --------
-    >>> from kmtalk.arkit import canonical_name
+    >>> from kmtalk.face.arkit import canonical_name
     >>> canonical_name("MouthSmileLeft"), canonical_name("eyeBlink_R"), canonical_name("smile")
     ('mouthSmileLeft', 'eyeBlinkRight', None)
     """

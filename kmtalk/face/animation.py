@@ -12,7 +12,7 @@ lasts ``n_frames / fps`` seconds.
 Examples
 --------
 >>> import numpy as np
->>> from kmtalk.animation import Animation
+>>> from kmtalk.face.animation import Animation
 >>> anim = Animation(fps=30, weights=np.zeros((60, 52), np.float32))
 >>> anim.n_frames, anim.duration, anim.names[0]
 (60, 2.0, 'eyeBlinkLeft')
@@ -37,7 +37,7 @@ from phoneme.keys import KeyMotion
 from phoneme.types import Interval
 
 from .arkit import ARKIT_NAMES
-from .errors import AnimationError, AudioError, RigError
+from ..errors import AnimationError, AudioError, RigError
 from .headpose import HEAD_POSE_COLUMNS, apply_head_pose
 from .locks import check_lock_dict
 
@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 
 #: Version of the ``.npz`` layout written by :meth:`Animation.save`.
 FORMAT_VERSION = 1
-_FORMAT_NAME = "kmtalk.animation"
+_FORMAT_NAME = "kmtalk.face.animation"
 
 
 def _as_interval(item: Any, what: str) -> Interval:
@@ -93,7 +93,7 @@ class Animation:
         float32 already).
     head_pose : array_like, optional
         [T, 6]: pitch, yaw, roll in radians, then tx, ty, tz in metres, in
-        the rig's frame (see :mod:`kmtalk.headpose` for the exact convention).
+        the rig's frame (see :mod:`kmtalk.face.headpose` for the exact convention).
     phones, words : list of Interval (or dicts), optional
         The timeline the animation was made from, in seconds from frame 0.
     keys : list of KeyMotion (or dicts), optional
@@ -111,7 +111,7 @@ class Animation:
         JSON-serialisable extra information (e.g. ``method``, ``confidence``,
         ``transcript_free``).
     rig : Rig, optional
-        The face rig the curves drive; :func:`kmtalk.rig.default_rig` when None.
+        The face rig the curves drive; :func:`kmtalk.face.rig.default_rig` when None.
         Not saved in files (pass ``rig=`` to :meth:`load`).
     clip : bool
         When True, weights outside [0, 1] are clipped (with a log message)
@@ -275,7 +275,7 @@ class Animation:
             return self.weights[:, ARKIT_NAMES.index(name)]
         except ValueError:
             raise AnimationError(
-                f"unknown blendshape {name!r}; see kmtalk.arkit.ARKIT_NAMES"
+                f"unknown blendshape {name!r}; see kmtalk.face.arkit.ARKIT_NAMES"
             ) from None
 
     def __len__(self) -> int:
@@ -563,7 +563,7 @@ class Animation:
         >>> Animation.load(p).weights.tolist() == anim.weights.tolist()
         True
         """
-        from .atomic import atomic_write
+        from ..atomic import atomic_write
 
         try:
             meta_json = json.dumps(self.to_metadata(), ensure_ascii=False, allow_nan=False)
@@ -696,7 +696,7 @@ class Animation:
         >>> anim.export(os.path.join(tempfile.mkdtemp(), "a.csv")).suffix
         '.csv'
         """
-        from .exporters import export
+        from ..exporters import export
 
         return export(self, path, **options)
 

@@ -1,7 +1,7 @@
 """Editor locks: pin channels at chosen frames; the animation passes through them exactly and smoothly.
 
 The one home of kmtalk's lock logic: the specification (:func:`resolve_locks`),
-the stored form of :attr:`Animation.locks <kmtalk.animation.Animation.locks>`
+the stored form of :attr:`Animation.locks <kmtalk.face.animation.Animation.locks>`
 (:func:`check_lock_dict`), merging, files, and exact application
 (:func:`apply_locks`, whose array core :func:`completion.locks.apply_lock_arrays`
 the learned model shares). Which locks an animation must meet besides the
@@ -17,7 +17,7 @@ A lock specification maps a *when* to a *what*:
   ARKit channels are pinned), a viseme name such as ``"PP"`` (the mouth —
   jaw, lip and tongue channels — takes that viseme's pose), or a full frame
   (an array of 52 weights, or an object with ``weights`` such as a frame of
-  another :class:`~kmtalk.animation.Animation`; all 52 channels pinned).
+  another :class:`~kmtalk.face.animation.Animation`; all 52 channels pinned).
 
 :func:`apply_locks` pulls each locked channel towards its value with a
 smoothstep-shaped weight around the lock, over a window that grows with the
@@ -29,7 +29,7 @@ frame-to-frame change nearby, and away from locks the motion is untouched.
 Examples
 --------
 >>> import numpy as np
->>> from kmtalk.locks import resolve_locks, apply_locks
+>>> from kmtalk.face.locks import resolve_locks, apply_locks
 >>> w = np.full((31, 52), 0.2, np.float32)
 >>> locks = resolve_locks({15: {"jawOpen": 0.9}}, n_frames=31, fps=30)
 >>> out = apply_locks(w, locks)
@@ -53,7 +53,7 @@ from phoneme.frames import frame_at
 from phoneme.lexicon import VISEMES
 
 from .arkit import ARKIT_INDEX, ARKIT_NAMES
-from .errors import LockError
+from ..errors import LockError
 
 __all__ = ["Locks", "apply_locks", "check_lock_dict", "locks_to_json", "merge_locks", "read_locks_file",
            "resolve_locks"]
@@ -112,7 +112,7 @@ def _channel(name: str, where: str = "lock") -> int:
         close = difflib.get_close_matches(str(name), ARKIT_NAMES, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise LockError(f"{where} names unknown channel {name!r}{hint}; use one of the 52 ARKit names "
-                        "(kmtalk.arkit.ARKIT_NAMES)") from None
+                        "(kmtalk.face.arkit.ARKIT_NAMES)") from None
 
 
 def _weight(value: Any, what: str) -> float:
@@ -135,7 +135,7 @@ def _pins(channels: Any, where: str) -> dict[int, float]:
 def check_lock_dict(locks: Any, n_frames: int) -> dict[int, dict[str, float]]:
     """Check the stored form of locks, ``{frame: {channel: weight}}``, and return it sorted by frame.
 
-    This is the form :attr:`Animation.locks <kmtalk.animation.Animation.locks>`
+    This is the form :attr:`Animation.locks <kmtalk.face.animation.Animation.locks>`
     holds and files store (frame keys may be integer strings, as in JSON).
     Unlike :func:`resolve_locks` it takes frames only, not seconds or visemes.
 
@@ -212,7 +212,7 @@ def resolve_locks(
             if what not in VISEMES:
                 raise LockError(f"lock at {when!r} names unknown viseme {what!r}; use one of {', '.join(VISEMES)}")
             if viseme_poses is None:
-                from .prior.poses import load_prior_tables
+                from ..prior.poses import load_prior_tables
 
                 viseme_poses = load_prior_tables().poses
             mask = mouth_mask if mouth_mask is not None else np.any(viseme_poses != 0, axis=0)

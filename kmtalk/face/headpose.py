@@ -1,6 +1,6 @@
 """Head pose: the rigid motion of the whole head, per frame.
 
-An :class:`~kmtalk.animation.Animation` may carry ``head_pose`` [T, 6] with
+An :class:`~kmtalk.face.animation.Animation` may carry ``head_pose`` [T, 6] with
 columns :data:`HEAD_POSE_COLUMNS` = ``pitch, yaw, roll`` (radians) and
 ``tx, ty, tz`` (metres), in the rig's frame (Y up, face looking +Z):
 
@@ -15,7 +15,7 @@ translation. This module turns the columns into matrices and glTF quaternions.
 Examples
 --------
 >>> import numpy as np
->>> from kmtalk.headpose import rotation_matrices, quaternions
+>>> from kmtalk.face.headpose import rotation_matrices, quaternions
 >>> pose = np.array([[0.0, np.pi / 2, 0.0, 0.0, 0.0, 0.0]], np.float32)
 >>> (rotation_matrices(pose)[0] @ [0, 0, 1]).round(6).tolist()  # the nose turns to +X
 [1.0, 0.0, -0.0]
