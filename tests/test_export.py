@@ -190,7 +190,7 @@ def test_timecodes():
 def test_json_schema_fields(anim, tmp_path):
     path = anim.export(tmp_path / "line.json")
     doc = json.loads(path.read_text("utf-8"))
-    assert doc["format"] == "kmtalk.face.animation+json" and doc["version"] == 1
+    assert doc["format"] == "kmtalk.animation+json" and doc["version"] == 1
     assert doc["fps"] == 30.0 and doc["n_frames"] == anim.n_frames
     assert doc["duration"] == pytest.approx(anim.duration)
     assert doc["names"] == list(ARKIT_NAMES) and list(doc["curves"]) == list(ARKIT_NAMES)
@@ -220,7 +220,7 @@ def test_json_round_trip(anim, tmp_path):
     rounded = read_json(anim.export(tmp_path / "r.json"))
     np.testing.assert_allclose(rounded.weights, anim.weights, atol=5e-7)
     (tmp_path / "other.json").write_text(
-        json.dumps({"format": "kmtalk.face.animation+json", "version": 9})
+        json.dumps({"format": "kmtalk.animation+json", "version": 9})
     )
     with pytest.raises(AnimationError, match="version 9"):
         read_json(tmp_path / "other.json")

@@ -112,3 +112,13 @@ def test_register_reader(anim, tmp_path):
         from kmtalk.exporters import _READERS
 
         del _READERS[".kmt"]
+
+
+def test_file_format_names_are_not_module_paths(anim, tmp_path):
+    """The format names inside the files stay what earlier versions wrote, wherever the code lives."""
+    import json
+
+    with np.load(anim.save(tmp_path / "a.npz")) as npz:
+        assert json.loads(str(npz["metadata"]))["format"] == "kmtalk.animation"
+    doc = json.loads(anim.export(tmp_path / "a.json").read_text("utf-8"))
+    assert doc["format"] == "kmtalk.animation+json"

@@ -1,7 +1,7 @@
 """``.json``: blendshape curves with the phone/viseme/word timeline, keys and locks.
 
 A self-describing, engine-neutral file for web players and custom pipelines.
-The schema (``"format": "kmtalk.face.animation+json"``, ``"version": 1``) is
+The schema (``"format": "kmtalk.animation+json"``, ``"version": 1``) is
 documented field by field in ``docs/exports.md``; :func:`read_json` reads it
 back into an :class:`~kmtalk.face.animation.Animation`.
 
@@ -41,7 +41,7 @@ __all__ = ["JSON_FORMAT", "JSON_VERSION", "to_json_dict", "write_json", "read_js
 log = logging.getLogger(__name__)
 
 #: Value of the ``format`` field.
-JSON_FORMAT = "kmtalk.face.animation+json"
+JSON_FORMAT = "kmtalk.animation+json"
 #: Value of the ``version`` field written by this kmtalk.
 JSON_VERSION = 1
 

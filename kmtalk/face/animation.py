@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 
 #: Version of the ``.npz`` layout written by :meth:`Animation.save`.
 FORMAT_VERSION = 1
-_FORMAT_NAME = "kmtalk.face.animation"
+_FORMAT_NAME = "kmtalk.animation"  # the file format's name (not a module path)
 
 
 def _as_interval(item: Any, what: str) -> Interval:
