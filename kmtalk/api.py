@@ -95,12 +95,14 @@ def _transcript(transcript: str | os.PathLike[str] | None) -> str | None:
 _FREE_CONFIDENCE = {"pocketsphinx": 0.5, "whisper": 0.8}
 
 
-def hear_line(samples: np.ndarray, sr: int, language: str, recognizer: str = "auto") -> tuple[str, str, dict[str, Any]]:
-    """Recognise a line for transcript-free animation: (text, language heard in, meta fields).
+def hear_line(samples: np.ndarray, sr: int, language: str,
+              recognizer: str = "auto") -> tuple[str, str, dict[str, Any], list[Any]]:
+    """Recognise a line for transcript-free animation: (text, language heard in, meta fields, words).
 
     Whisper when the ``kmtalk[asr]`` extra is installed, else pocketsphinx (English only);
     see :func:`phoneme.hearing.hear`. The meta fields record the recogniser, what it heard,
-    the language it was heard in and any warning.
+    the language it was heard in and any warning; the words (``Interval`` with the
+    recogniser's probability as ``confidence``) are for :func:`align_heard`.
     """
     from phoneme.hearing import hear
 
@@ -111,7 +113,52 @@ def hear_line(samples: np.ndarray, sr: int, language: str, recognizer: str = "au
                             "confidence": round(factor * rec.confidence, 3), "heard": heard.to_dict()}
     if heard.language != language:
         meta.update(language=heard.language, requested_language=language)
-    return rec.text, heard.language, meta
+    return rec.text, heard.language, meta, list(rec.words)
+
+
+#: Transcript-free: at most this many recognised words dropped at each edge when no alignment fits.
+_MAX_EDGE_DROP = 2
+
+
+def align_heard(samples: np.ndarray, sr: int, text: str, words: list[Any], *, language: str,
+                aligner: str = "auto") -> Alignment:
+    """Force-align the words a recogniser heard; when no alignment fits, leave out unsure edge words.
+
+    A clip cut in the middle of a word ends (or starts) with a fragment that the
+    recogniser still names, at low probability (video-dev's ``retalking_5`` ends 0.24 s
+    into "crisis", heard at probability 0.17), and the forced aligner then finds no
+    path for the whole text. Only for transcript-free lines, and only after the whole
+    text failed: up to :data:`_MAX_EDGE_DROP` words at either end are left out, fewest
+    and least probable first; what was left out is added to the alignment's issues.
+    The first error is raised when nothing fits.
+    """
+    from phoneme import align
+
+    try:
+        return align((samples, sr), text, aligner=aligner, language=language)
+    except AlignmentError as exc:
+        first = exc
+    labels = [w.label for w in words]
+    probs = [1.0 if w.confidence is None else float(w.confidence) for w in words]
+    tries = []
+    for head in range(_MAX_EDGE_DROP + 1):
+        for tail in range(_MAX_EDGE_DROP + 1):
+            if 0 < head + tail < len(labels):
+                dropped = probs[:head] + probs[len(probs) - tail:]
+                tries.append((head + tail, float(np.mean(dropped)), head, tail))
+    for _, _, head, tail in sorted(tries):
+        kept = labels[head:len(labels) - tail]
+        try:
+            al = align((samples, sr), " ".join(kept), aligner=aligner, language=language)
+        except AlignmentError:
+            continue
+        left_out = [f"{labels[i]!r} ({probs[i]:.2f})" for i in [*range(head), *range(len(labels) - tail, len(labels))]]
+        note = (f"recognised word(s) {', '.join(left_out)} at the edge of the audio could not be aligned "
+                "(a word cut off?) and were left out")
+        log.warning("%s", note)
+        al.issues.append(note)
+        return al
+    raise first
 
 
 def check_line(samples: np.ndarray, sr: int, text: str, language: str, *, check: bool | None,
@@ -268,15 +315,17 @@ def animate(
 
         if text is None:
             stage("recognising speech")
-            text, language, heard = hear_line(samples, sr, language, recognizer)
+            text, language, heard, heard_words = hear_line(samples, sr, language, recognizer)
             meta.update(heard)
+            stage("aligning")
+            al = align_heard(samples, sr, text, heard_words, language=language, aligner=aligner)
         else:
             if check_transcript is not False:
                 stage("checking transcript")
             meta["transcript_check"] = check_line(samples, sr, text, language, check=check_transcript,
                                                   strict=strict, recognizer=recognizer)
-        stage("aligning")
-        al = align((samples, sr), text, aligner=aligner, language=language)
+            stage("aligning")
+            al = align((samples, sr), text, aligner=aligner, language=language)
         meta["aligner"] = al.aligner
     if not al.phones:
         raise AlignmentError("the alignment has no phones; check the transcript")

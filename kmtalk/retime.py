@@ -386,7 +386,7 @@ def retime(
     """
     from phoneme import align
 
-    from .api import _alignment, animate, check_line, hear_line
+    from .api import _alignment, align_heard, animate, check_line, hear_line
 
     if not isinstance(source, Animation):
         source = Animation.load(source)
@@ -416,10 +416,11 @@ def retime(
         target = _alignment(given, duration)
     else:
         if text is None:
-            text, language, heard = hear_line(samples, sr, language, recognizer)
+            text, language, heard, heard_words = hear_line(samples, sr, language, recognizer)
+            target = align_heard(samples, sr, text, heard_words, language=language, aligner=aligner)
         else:
             checked = check_line(samples, sr, text, language, check=check, strict=strict, recognizer=recognizer)
-        target = align((samples, sr), text, aligner=aligner, language=language)
+            target = align((samples, sr), text, aligner=aligner, language=language)
     n = n_frames_for(duration, fps)
 
     issues: list[str] = []
