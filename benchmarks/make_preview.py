@@ -151,8 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("ignore")
     import kmtalk
     from kmtalk.metrics import lip_aperture, lipsync_score
-    from kmtalk.render import render_frames
-    from kmtalk.render.video import write_mp4
+    from kmtalk.io.render import render_frames
+    from kmtalk.io.render.video import write_mp4
 
     size = args.height + args.height % 2
     folder = VIDEO.parent / args.data

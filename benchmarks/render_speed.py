@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kmtalk.render import render, render_frames
-from kmtalk.render.context import gl_context
+from kmtalk.io.render import render, render_frames
+from kmtalk.io.render.context import gl_context
 from kmtalk.face.rig import default_rig
 
 

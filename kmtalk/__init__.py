@@ -16,10 +16,10 @@ from . import errors
 from .face.animation import Animation
 from .api import METHODS, animate
 from .face.arkit import ARKIT_NAMES
-from .exporters import load
+from .io import load
 from .face.locks import Locks, resolve_locks
 from .qc import QCReport, qc_report
-from .render import render, render_frames
+from .io.render import render, render_frames
 from .retime import retime
 from .face.rig import Rig, default_rig
 from .stream import Stream

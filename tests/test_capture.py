@@ -143,7 +143,7 @@ def test_import_kmtalk_does_not_load_the_capture_extra() -> None:
 # ----------------------------------------------------------------------------- Live Link round trip
 
 def test_live_link_csv_round_trip(anim: kmtalk.Animation, tmp_path: Path) -> None:
-    from kmtalk.exporters.livelink import read_livelink_csv
+    from kmtalk.io.exporters.livelink import read_livelink_csv
 
     path = anim.export(tmp_path / "take.csv")
     back = read_livelink_csv(path, fps=30).to_animation()

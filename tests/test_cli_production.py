@@ -205,7 +205,7 @@ def test_render_size_message_and_nothing_created(takes, capsys):
 
 def test_library_render_validates_size_before_creating(takes):
     from kmtalk.errors import RenderError
-    from kmtalk.render import render
+    from kmtalk.io.render import render
 
     anim = kmtalk.Animation.load(takes / "src.npz")
     with pytest.raises(RenderError, match="got 7"):

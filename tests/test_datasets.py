@@ -34,7 +34,7 @@ from completion.training.datamodule import EncodedItems, KMTalkDataModule
 from kmtalk.face.animation import Animation
 from kmtalk.corpus import generate_corpus
 from kmtalk.errors import KmtalkError
-from kmtalk.exporters.livelink import read_livelink_csv, write_livelink_csv
+from kmtalk.io.exporters.livelink import read_livelink_csv, write_livelink_csv
 from phoneme.espeak import synthesize
 
 V = 5

@@ -23,10 +23,10 @@ from kmtalk.face.animation import Animation
 from kmtalk.face.arkit import ARKIT_NAMES
 from kmtalk.cli import main as cli_main
 from kmtalk.errors import AnimationError, ExportError
-from kmtalk.exporters import export, register, supported_extensions
-from kmtalk.exporters.gltf import vertex_normals
-from kmtalk.exporters.jsonfile import read_json
-from kmtalk.exporters.livelink import format_timecode, parse_timecode, read_livelink_csv
+from kmtalk.face.formats import export, register, supported_extensions
+from kmtalk.io.exporters.gltf import vertex_normals
+from kmtalk.io.exporters.jsonfile import read_json
+from kmtalk.io.exporters.livelink import format_timecode, parse_timecode, read_livelink_csv
 from kmtalk.face.rig import default_rig
 
 HERE = Path(__file__).resolve().parent
@@ -79,7 +79,7 @@ def test_register_custom_writer(anim, tmp_path):
         assert export(anim, tmp_path / "a.XYZ", flag=1) == tmp_path / "a.XYZ"
         assert seen == {"flag": 1, "n": anim.n_frames}
     finally:
-        from kmtalk.exporters import _REGISTRY
+        from kmtalk.face.formats import _REGISTRY
 
         _REGISTRY.pop(".xyz")
 

@@ -14,7 +14,7 @@ import pytest
 
 import kmtalk
 from kmtalk.errors import AnimationError, KmtalkError
-from kmtalk.exporters import readable_extensions, register_reader, supported_extensions
+from kmtalk.face.formats import readable_extensions, register_reader, supported_extensions
 
 ROOT = Path(__file__).resolve().parent.parent
 HELLO = ROOT / "assets" / "examples" / "hello.wav"
@@ -105,11 +105,11 @@ def test_missing_file(tmp_path):
 
 def test_register_reader(anim, tmp_path):
     path = anim.save(tmp_path / "a.npz").rename(tmp_path / "a.kmt")
-    register_reader("kmt", "kmtalk.exporters.npz:read_npz")
+    register_reader("kmt", "kmtalk.io.exporters.npz:read_npz")
     try:
         assert kmtalk.load(path).n_frames == anim.n_frames
     finally:
-        from kmtalk.exporters import _READERS
+        from kmtalk.face.formats import _READERS
 
         del _READERS[".kmt"]
 

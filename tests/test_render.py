@@ -11,10 +11,10 @@ import pytest
 
 from kmtalk.face.arkit import ARKIT_INDEX
 from kmtalk.errors import AnimationError, RenderError
-from kmtalk.render import FaceRenderer, render, render_frames
-from kmtalk.render.curves import CURVES, curve_strip
-from kmtalk.render.scene import BACKGROUND
-from kmtalk.render.video import write_mp4
+from kmtalk.io.render import FaceRenderer, render, render_frames
+from kmtalk.io.render.curves import CURVES, curve_strip
+from kmtalk.io.render.scene import BACKGROUND
+from kmtalk.io.render.video import write_mp4
 from kmtalk.face.rig import default_rig
 
 SIZE = 128
@@ -174,7 +174,7 @@ def test_no_egl_gives_a_clear_error(monkeypatch):
     context creation fail the way it does without libEGL (a mock, by necessity)."""
     import moderngl
 
-    from kmtalk.render import context
+    from kmtalk.io.render import context
 
     def no_egl(*args, **kwargs):
         raise Exception("(standalone) eglGetDisplay failed: libEGL.so.1 not found")

@@ -370,7 +370,7 @@ def test_cli_streams_a_file_to_udp(tmp_path):
     assert summary["chunks"] == 322 and summary["latency_s"] == pytest.approx(0.3 + 1 / 30 + 0.01, abs=1e-3)
     faces = [PyLiveLinkFace.decode(d)[1] for d in got]
     jaw = np.array([f.get_blendshape(FaceBlendShape.JawOpen) for f in faces])
-    take = kmtalk.exporters.livelink.read_livelink_csv(out, fps=30)
+    take = kmtalk.io.exporters.livelink.read_livelink_csv(out, fps=30)
     np.testing.assert_allclose(jaw, take.weights[:, ARKIT_INDEX["jawOpen"]], atol=1e-6)
 
 

@@ -1,7 +1,7 @@
 """What the QC page's player needs of one line, written beside the line's record as ``<id>.preview.js``.
 
 The browser player (``assets/web/player.js``) loads the default head once
-(:func:`write_head`: the ``.glb`` that :func:`kmtalk.exporters.gltf.write_gltf`
+(:func:`write_head`: the ``.glb`` that :func:`kmtalk.io.exporters.gltf.write_gltf`
 writes, with its 52 ARKit and corrective morph targets) and, per line, the
 morph-weight track of the line's glTF animation (the same float32 samples, in
 the same target order, that the line's ``.glb`` holds), its head pose, phones
@@ -74,7 +74,7 @@ def line_track(anim: Animation, rig: Rig | None = None) -> tuple[list[str], np.n
 
     The 52 ARKit names in the rig's order, then the rig's corrective shapes
     (``corrective:<name>``, the product of their drivers) — exactly the
-    ``weights`` sampler :func:`kmtalk.exporters.gltf.write_gltf` writes.
+    ``weights`` sampler :func:`kmtalk.io.exporters.gltf.write_gltf` writes.
 
     Examples
     --------
@@ -84,7 +84,7 @@ def line_track(anim: Animation, rig: Rig | None = None) -> tuple[list[str], np.n
     >>> w.shape[0], names[0], w.dtype
     (4, 'eyeBlinkLeft', dtype('float32'))
     """
-    from ..exporters.gltf import _corrective_weights
+    from ..io.exporters.gltf import _corrective_weights
 
     rig = rig if rig is not None else anim.get_rig()
     weights = np.asarray(anim.weights_for(rig), np.float32)
@@ -194,7 +194,7 @@ def write_head(path: str | os.PathLike[str]) -> Path:
 
     from .. import __version__
     from ..face.animation import Animation
-    from ..exporters.gltf import write_gltf
+    from ..io.exporters.gltf import write_gltf
     from ..face.rig import default_rig
 
     path = Path(path)

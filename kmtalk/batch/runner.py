@@ -170,7 +170,7 @@ def _write_outputs(anim: Any, outputs: list[Path]) -> list[Path]:
             stages.append(stage)
             staged = stage / out.name
             if out.suffix.lower() == ".mp4":
-                from ..render import render
+                from ..io.render import render
 
                 written: Any = render(anim, staged)
             else:
@@ -200,7 +200,7 @@ def is_input_audio(dst: Path, audio: Any) -> bool:
 
 def _thumbnail(anim: Any, path: Path) -> Path:
     from ..atomic import atomic_write
-    from ..render import render_frames
+    from ..io.render import render_frames
     from .png import encode_png
 
     spoken = [p for p in anim.phones if not p.is_silence]

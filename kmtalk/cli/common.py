@@ -95,7 +95,7 @@ def write_animation(anim: Any, path: Path) -> list[Path]:
     """Write ``anim`` to ``path``: ``.mp4`` renders a preview (with a progress bar), anything
     else goes through :meth:`~kmtalk.face.animation.Animation.export`. Returns the files written."""
     if path.suffix.lower() == ".mp4":
-        from ..render import render
+        from ..io.render import render
 
         render(anim, path, progress=True)
         return [path]
@@ -138,7 +138,7 @@ def check_output(path: str | os.PathLike[str], formats: Iterable[str] | None = N
     Traceback (most recent call last):
     kmtalk.errors.ExportError: cannot write line.fbx: unknown extension '.fbx'; ...
     """
-    from ..exporters import supported_extensions
+    from ..face.formats import supported_extensions
 
     path = Path(path)
     shown = list(formats) if formats is not None else sorted({*supported_extensions(), *ANIMATION_EXTRA_FORMATS})
@@ -147,7 +147,7 @@ def check_output(path: str | os.PathLike[str], formats: Iterable[str] | None = N
         choices = " or ".join(shown) if len(shown) <= 2 else "one of " + ", ".join(shown)
         raise ExportError(f"cannot write {what} {path}: unknown extension {ext or '(none)'!r}; use {choices}")
     if ext in (".obj", ".ply"):
-        from ..exporters.meshseq import frame_paths
+        from ..io.exporters.meshseq import frame_paths
 
         try:
             frame_paths(path, 2)

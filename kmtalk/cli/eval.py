@@ -109,7 +109,7 @@ def evaluate_data(model: Any, data: Path, *, split: str = "test", limit: int | N
 
     from ..face.arkit import ARKIT_NAMES
     from ..errors import KmtalkError
-    from ..exporters.livelink import read_livelink_csv
+    from ..io.exporters.livelink import read_livelink_csv
     from ..metrics import closure_rate
     from ..prior import animate_prior
     from ..face.rig import default_rig

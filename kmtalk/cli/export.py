@@ -20,7 +20,7 @@ __all__ = ["add_parser", "run", "read_animation"]
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``kmtalk export`` on the top-level sub-parsers."""
-    from ..exporters import supported_extensions
+    from ..face.formats import supported_extensions
 
     p = subparsers.add_parser(
         "export",
@@ -75,7 +75,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def read_animation(path: Path, *, fps: float | None = None) -> Any:
     """Read any format :func:`kmtalk.load` reads; a Live Link ``.csv`` takes ``fps`` as its timecode
     rate and is resampled to it."""
-    from ..exporters import load
+    from ..io import load
 
     if path.suffix.lower() == ".csv":
         return load(path, fps=fps, timecode_fps=fps)
@@ -93,7 +93,7 @@ def _load_rig(path: Path) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``kmtalk export``."""
-    from ..exporters import supported_extensions
+    from ..face.formats import supported_extensions
 
     check_output(args.output, supported_extensions())  # before any work
     anim = read_animation(args.input, fps=args.fps)

@@ -51,8 +51,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``kmtalk render``."""
-    from ..render import render
-    from ..render.api import check_size
+    from ..io.render import render
+    from ..io.render.api import check_size
     from .export import _load_rig, read_animation
 
     check_output(args.output, (".mp4",), what="video")  # before any work: nothing is read or created

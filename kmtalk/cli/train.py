@@ -53,7 +53,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from completion.training import TrainConfig, train
 
-    from ..exporters.livelink import read_livelink_csv
+    from ..io.exporters.livelink import read_livelink_csv
 
     config = TrainConfig.load(args.config)
     if args.seed is not None:

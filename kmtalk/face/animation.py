@@ -37,6 +37,7 @@ from phoneme.keys import KeyMotion
 from phoneme.types import Interval
 
 from .arkit import ARKIT_NAMES
+from .formats import export
 from ..errors import AnimationError, AudioError, RigError
 from .headpose import HEAD_POSE_COLUMNS, apply_head_pose
 from .locks import check_lock_dict
@@ -677,7 +678,8 @@ class Animation:
         ``.npz`` (:meth:`save`), ``.csv`` (Live Link Face), ``.json``,
         ``.glb`` / ``.gltf``, ``.TextGrid``, and per-frame ``.obj`` / ``.ply``
         sequences (a pattern such as ``frames/%04d.obj``). See
-        :mod:`kmtalk.exporters` and ``docs/exports.md`` for each format's options.
+        :mod:`kmtalk.face.formats`, :mod:`kmtalk.io.exporters` and ``docs/exports.md`` for each
+        format's options; :func:`kmtalk.load` reads the files back.
 
         Returns
         -------
@@ -696,8 +698,6 @@ class Animation:
         >>> anim.export(os.path.join(tempfile.mkdtemp(), "a.csv")).suffix
         '.csv'
         """
-        from ..exporters import export
-
         return export(self, path, **options)
 
 

@@ -15,12 +15,12 @@ readers: ``think-biq/LLV``'s ``gesicht.py`` and PyLiveLinkFace's decoder):
 61 × ``float32``         the 52 ARKit blendshapes in Apple's order (as
                          :data:`kmtalk.ARKIT_NAMES`; *not* the CSV's column
                          order), then the 9 rotations of
-                         :data:`kmtalk.exporters.livelink.LIVELINK_ROTATIONS`:
+                         :data:`kmtalk.io.exporters.livelink.LIVELINK_ROTATIONS`:
                          ``HeadYaw, HeadPitch, HeadRoll`` and the eyes
 =======================  ===============================================================
 
 Head rotations are kmtalk's head pose in radians, mapped as in the Live Link
-CSV export (:func:`kmtalk.exporters.livelink.livelink_rotations`); eye
+CSV export (:func:`kmtalk.io.exporters.livelink.livelink_rotations`); eye
 rotations are 0. The device id must be 36 bytes: PyLiveLinkFace (and other
 readers written against the app's packets) read it at a fixed offset.
 
@@ -50,7 +50,7 @@ import numpy as np
 
 from ..face.arkit import ARKIT_NAMES
 from ..errors import KmtalkError
-from ..exporters.livelink import LIVELINK_ROTATIONS, livelink_rotations
+from ..io.exporters.livelink import LIVELINK_ROTATIONS, livelink_rotations
 
 if TYPE_CHECKING:  # pragma: no cover
     from .stream import StreamFrame
