@@ -1,29 +1,27 @@
-"""Animation exporters and readers, one module per format, chosen by the file extension.
+"""Which file format each extension is: the registries behind ``Animation.export`` and ``kmtalk.load``.
 
-Like trimesh's ``export`` and ``load``, :func:`export` and :func:`load` look
-the extension up in a registry and hand the file to that format's writer or
-reader. Writers and readers are loaded lazily, so importing kmtalk does not
-import trimesh, praatio or pygltflib.
+Like trimesh's ``export`` and ``load``, :func:`export` and :func:`kmtalk.load
+<kmtalk.io.load>` look the extension up in a registry and hand the file to that
+format's writer or reader, which live in :mod:`kmtalk.io.exporters` (one module
+per format). The registries name them as ``"module:function"`` strings, loaded
+on first use, so this module imports nothing of kmtalk's and importing kmtalk
+does not import trimesh, praatio or pygltflib.
 
-=============  ===================================================  ====================
-extension      format                                               module
-=============  ===================================================  ====================
-``.npz``       kmtalk's own file (:meth:`Animation.save`)           :mod:`.npz`
-``.csv``       Live Link Face CSV (Unreal / MetaHuman)              :mod:`.livelink`
-``.json``      curves + phone/viseme/word timeline + keys + locks   :mod:`.jsonfile`
-``.glb/.gltf`` glTF 2.0 mesh, 52 morph targets, weight animation    :mod:`.gltf`
-``.obj/.ply``  per-frame mesh sequence (a pattern: ``f/%04d.obj``)  :mod:`.meshseq`
-``.TextGrid``  Praat TextGrid: words, phones, visemes               :mod:`.textgrid`
-=============  ===================================================  ====================
+- ``.npz`` — kmtalk's own file (:meth:`Animation.save`): :mod:`kmtalk.io.exporters.npz`;
+- ``.csv`` — Live Link Face CSV (Unreal / MetaHuman): :mod:`kmtalk.io.exporters.livelink`;
+- ``.json`` — curves + phone/viseme/word timeline + keys + locks: :mod:`kmtalk.io.exporters.jsonfile`;
+- ``.glb`` / ``.gltf`` — glTF 2.0 mesh, 52 morph targets, weight animation: :mod:`kmtalk.io.exporters.gltf`;
+- ``.obj`` / ``.ply`` — per-frame mesh sequence (a pattern: ``f/%04d.obj``): :mod:`kmtalk.io.exporters.meshseq`;
+- ``.TextGrid`` — Praat TextGrid: words, phones, visemes: :mod:`kmtalk.io.exporters.textgrid`.
 
-Every format but the last two reads back (:func:`load`, also ``kmtalk.load``):
+Every format but the last two reads back (:func:`kmtalk.load <kmtalk.io.load>`):
 a mesh sequence holds vertices, not curves, and a TextGrid holds timing only.
 The formats are described in ``docs/exports.md``. :func:`register` and
 :func:`register_reader` add a format.
 
 Examples
 --------
->>> from kmtalk.exporters import supported_extensions
+>>> from kmtalk.face.formats import readable_extensions, supported_extensions
 >>> supported_extensions()
 ['.csv', '.glb', '.gltf', '.json', '.npz', '.obj', '.ply', '.textgrid']
 >>> readable_extensions()
@@ -36,40 +34,39 @@ import importlib
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from ..errors import AnimationError, ExportError
 
-if TYPE_CHECKING:  # pragma: no cover
-    from ..face.animation import Animation
-
-__all__ = ["export", "load", "readable_extensions", "reader_for", "register", "register_reader",
+__all__ = ["call_format", "export", "readable_extensions", "reader_for", "register", "register_reader",
            "supported_extensions", "writer_for"]
 
 log = logging.getLogger(__name__)
 
+#: ``writer(anim, path, **options) -> Path | list[Path]``
 Writer = Callable[..., "Path | list[Path]"]
-Reader = Callable[..., "Animation"]
+#: ``reader(path, **options) -> Animation``
+Reader = Callable[..., Any]
 
 # extension (lower case, with dot) -> writer, or "module:function" to import on first use
 _REGISTRY: dict[str, Writer | str] = {
-    ".npz": "kmtalk.exporters.npz:write_npz",
-    ".csv": "kmtalk.exporters.livelink:write_livelink_csv",
-    ".json": "kmtalk.exporters.jsonfile:write_json",
-    ".glb": "kmtalk.exporters.gltf:write_gltf",
-    ".gltf": "kmtalk.exporters.gltf:write_gltf",
-    ".obj": "kmtalk.exporters.meshseq:write_mesh_sequence",
-    ".ply": "kmtalk.exporters.meshseq:write_mesh_sequence",
-    ".textgrid": "kmtalk.exporters.textgrid:write_textgrid",
+    ".npz": "kmtalk.io.exporters.npz:write_npz",
+    ".csv": "kmtalk.io.exporters.livelink:write_livelink_csv",
+    ".json": "kmtalk.io.exporters.jsonfile:write_json",
+    ".glb": "kmtalk.io.exporters.gltf:write_gltf",
+    ".gltf": "kmtalk.io.exporters.gltf:write_gltf",
+    ".obj": "kmtalk.io.exporters.meshseq:write_mesh_sequence",
+    ".ply": "kmtalk.io.exporters.meshseq:write_mesh_sequence",
+    ".textgrid": "kmtalk.io.exporters.textgrid:write_textgrid",
 }
 
 # extension -> reader, or "module:function"; the formats that cannot be read back say why
 _READERS: dict[str, Reader | str] = {
-    ".npz": "kmtalk.exporters.npz:read_npz",
-    ".csv": "kmtalk.exporters.livelink:read_livelink_animation",
-    ".json": "kmtalk.exporters.jsonfile:read_json",
-    ".glb": "kmtalk.exporters.gltf:read_gltf",
-    ".gltf": "kmtalk.exporters.gltf:read_gltf",
+    ".npz": "kmtalk.io.exporters.npz:read_npz",
+    ".csv": "kmtalk.io.exporters.livelink:read_livelink_animation",
+    ".json": "kmtalk.io.exporters.jsonfile:read_json",
+    ".glb": "kmtalk.io.exporters.gltf:read_gltf",
+    ".gltf": "kmtalk.io.exporters.gltf:read_gltf",
 }
 _WRITE_ONLY = {
     ".obj": "an OBJ frame holds a mesh, not the curves that drove it",
@@ -79,8 +76,8 @@ _WRITE_ONLY = {
 }
 
 
-def _call(func: Callable[..., Any], args: tuple[Any, ...], options: dict[str, Any],
-          error: type[Exception], what: str) -> Any:
+def call_format(func: Callable[..., Any], args: tuple[Any, ...], options: dict[str, Any],
+                error: type[Exception], what: str) -> Any:
     """``func(*args, **options)``; an option the format does not take is ``error``, not a TypeError."""
     try:
         return func(*args, **options)
@@ -154,7 +151,7 @@ def writer_for(path: str | os.PathLike[str]) -> Writer:
     return entry
 
 
-def export(anim: "Animation", path: str | os.PathLike[str], **options: Any) -> Path | list[Path]:
+def export(anim: Any, path: str | os.PathLike[str], **options: Any) -> Path | list[Path]:
     """Write ``anim`` in the format named by ``path``'s extension.
 
     Parameters
@@ -186,7 +183,7 @@ def export(anim: "Animation", path: str | os.PathLike[str], **options: Any) -> P
     Traceback (most recent call last):
     kmtalk.errors.ExportError: cannot export to '...x.fbx': unknown extension '.fbx'; supported: ...
     """
-    result = _call(writer_for(path), (anim, path), options, ExportError, "export")
+    result = call_format(writer_for(path), (anim, path), options, ExportError, "export")
     log.info("exported %s", path)
     return result
 
@@ -227,46 +224,3 @@ def reader_for(path: str | os.PathLike[str]) -> Reader:
                              f"kmtalk.load reads {', '.join(readable_extensions())}")
     entry = _READERS[ext] = _resolve(entry)
     return entry
-
-
-def load(path: str | os.PathLike[str], **options: Any) -> "Animation":
-    """Read an animation from a file, in the format named by its extension (the inverse of :func:`export`).
-
-    Parameters
-    ----------
-    path : str or PathLike
-        A ``.npz``, ``.json``, ``.csv`` (Live Link Face), ``.glb`` or ``.gltf``
-        file, as :meth:`Animation.export` writes them (CSV: also the Live Link
-        Face app's own recordings).
-    **options
-        Passed to the format's reader: ``rig=`` for ``.npz``; ``fps=`` (output
-        rate) and ``timecode_fps=`` for ``.csv``.
-
-    Returns
-    -------
-    Animation
-        What the format holds: everything for ``.npz``; curves, timeline,
-        keys, locks, meta for ``.json``; curves and head rotation for ``.csv``;
-        curves, head pose, meta and the audio sidecar for glTF.
-
-    Raises
-    ------
-    AnimationError
-        Unknown or write-only extension, a missing file, or one that is not
-        a readable animation of its format (the message says which).
-
-    Examples
-    --------
-    >>> import numpy as np, tempfile, os
-    >>> import kmtalk
-    >>> path = kmtalk.Animation(fps=30, weights=np.full((4, 52), 0.5)).export(
-    ...     os.path.join(tempfile.mkdtemp(), "a.json"))
-    >>> kmtalk.load(path).weights.shape
-    (4, 52)
-    """
-    reader = reader_for(path)
-    if not Path(path).is_file():
-        raise AnimationError(f"cannot load {os.fspath(path)!r}: no such file")
-    anim = _call(reader, (path,), options, AnimationError, "load")
-    log.info("loaded %s", path)
-    return anim

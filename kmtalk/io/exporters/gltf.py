@@ -48,14 +48,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..face.arkit import ARKIT_INDEX, ARKIT_NAMES, canonical_name
-from ..atomic import atomic_files
-from ..errors import AnimationError, ExportError
-from ..face.headpose import angles_from_quaternions, quaternions
+from ...face.arkit import ARKIT_INDEX, ARKIT_NAMES, canonical_name
+from ...atomic import atomic_files
+from ...errors import AnimationError, ExportError
+from ...face.headpose import angles_from_quaternions, quaternions
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..face.animation import Animation
-    from ..face.rig import Rig
+    from ...face.animation import Animation
+    from ...face.rig import Rig
 
 __all__ = ["PART_COLOURS", "read_gltf", "vertex_normals", "write_gltf"]
 
@@ -203,7 +203,7 @@ def _build(
 ) -> tuple[Any, bytes]:
     import pygltflib as g
 
-    from .. import __version__
+    from ... import __version__
 
     src, tris, uvs = _split_uv_seams(rig)
     weights = np.asarray(anim.weights_for(rig), np.float32)  # columns in rig.names order
@@ -475,7 +475,7 @@ def read_gltf(path: str | os.PathLike[str]) -> "Animation":
     """
     import pygltflib as g
 
-    from ..face.animation import Animation
+    from ...face.animation import Animation
 
     path = Path(path)
     if not path.is_file():

@@ -26,15 +26,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import AnimationError, ExportError
+from ...errors import AnimationError, ExportError
 
-from ..face.arkit import ARKIT_NAMES
-from ..face.headpose import HEAD_POSE_COLUMNS
-from ..atomic import atomic_write
+from ...face.arkit import ARKIT_NAMES
+from ...face.headpose import HEAD_POSE_COLUMNS
+from ...atomic import atomic_write
 from ._visemes import phone_visemes
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..face.animation import Animation
+    from ...face.animation import Animation
 
 __all__ = ["JSON_FORMAT", "JSON_VERSION", "to_json_dict", "write_json", "read_json"]
 
@@ -151,7 +151,7 @@ def read_json(path: str | os.PathLike[str]) -> "Animation":
     AnimationError
         Not a kmtalk JSON animation, another version, or malformed content.
     """
-    from ..face.animation import Animation
+    from ...face.animation import Animation
 
     path = Path(path)
     try:

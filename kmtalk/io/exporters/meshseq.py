@@ -30,13 +30,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import ExportError
+from ...errors import ExportError
 
-from ..atomic import atomic_files
+from ...atomic import atomic_files
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..face.animation import Animation
-    from ..face.rig import Rig
+    from ...face.animation import Animation
+    from ...face.rig import Rig
 
 __all__ = ["write_mesh_sequence", "frame_paths"]
 

@@ -4,7 +4,7 @@ Examples
 --------
 >>> import numpy as np, tempfile, os
 >>> from kmtalk.face.animation import Animation
->>> from kmtalk.exporters.npz import write_npz
+>>> from kmtalk.io.exporters.npz import write_npz
 >>> anim = Animation(fps=30, weights=np.zeros((2, 52)))
 >>> p = write_npz(anim, os.path.join(tempfile.mkdtemp(), "a.npz"))
 >>> p.name
@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..face.animation import Animation
-    from ..face.rig import Rig
+    from ...face.animation import Animation
+    from ...face.rig import Rig
 
 __all__ = ["read_npz", "write_npz"]
 
@@ -31,6 +31,6 @@ def write_npz(anim: "Animation", path: str | os.PathLike[str]) -> Path:
 
 def read_npz(path: str | os.PathLike[str], *, rig: "Rig | None" = None) -> "Animation":
     """Read a file written by :func:`write_npz` (:meth:`Animation.load`; ``rig`` is attached)."""
-    from ..face.animation import Animation
+    from ...face.animation import Animation
 
     return Animation.load(path, rig=rig)

@@ -32,11 +32,11 @@ from typing import TYPE_CHECKING, Literal
 
 from phoneme.types import Alignment
 
-from ..atomic import atomic_write
+from ...atomic import atomic_write
 from ._visemes import phone_visemes
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..face.animation import Animation
+    from ...face.animation import Animation
 
 __all__ = ["write_textgrid"]
 

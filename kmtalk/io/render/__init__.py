@@ -9,7 +9,7 @@ Examples
 --------
 >>> import numpy as np
 >>> from kmtalk.face.rig import default_rig
->>> from kmtalk.render import render_frames
+>>> from kmtalk.io.render import render_frames
 >>> w = np.zeros((2, 52), np.float32); w[1, 17] = 1.0   # jawOpen
 >>> frames = list(render_frames(default_rig(), w, size=128))
 >>> frames[0].shape, frames[0].dtype

@@ -3,7 +3,7 @@
 Examples
 --------
 >>> import numpy as np, tempfile, pathlib
->>> from kmtalk.render import render
+>>> from kmtalk.io.render import render
 >>> w = np.zeros((15, 52), np.float32)
 >>> out = render(w, pathlib.Path(tempfile.mkdtemp()) / "still.mp4", fps=15, size=64)
 >>> out.suffix
@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import AnimationError, RenderError
-from ..face.rig import Rig, default_rig, validate_weights
+from ...errors import AnimationError, RenderError
+from ...face.rig import Rig, default_rig, validate_weights
 from .curves import curve_strip
 from .scene import FaceRenderer
 from .video import write_mp4
@@ -39,7 +39,7 @@ def _pose_matrices(head_pose: Any, n: int) -> np.ndarray | None:
     """``[T, 4, 4]`` head transforms from ``[T, 6]`` (or ``[T, 3]``) pitch, yaw, roll, tx, ty, tz."""
     if head_pose is None:
         return None
-    from ..face.headpose import rotation_matrices
+    from ...face.headpose import rotation_matrices
 
     hp = np.asarray(head_pose, np.float64)
     if hp.ndim != 2 or hp.shape[0] != n or hp.shape[1] not in (3, 6):
@@ -91,7 +91,7 @@ def render_frames(rig: Rig, weights: Any, *, size: int = 512, view: str = "front
     --------
     >>> import numpy as np
     >>> from kmtalk.face.rig import default_rig
-    >>> from kmtalk.render import render_frames
+    >>> from kmtalk.io.render import render_frames
     >>> next(render_frames(default_rig(), np.zeros(52), size=64, view="both")).shape
     (64, 128, 3)
     """
@@ -180,7 +180,7 @@ def render(animation_or_weights: Any, path: str | os.PathLike, *, rig: Rig | Non
     side : bool, default False
         Add the side view to the right of the front view.
     curves : bool, default False
-        Add a strip of the main curves (:data:`kmtalk.render.curves.CURVES`) under the face.
+        Add a strip of the main curves (:data:`kmtalk.io.render.curves.CURVES`) under the face.
     compare : Animation or array_like, optional
         A second animation drawn to the right, same rig and views; the shorter one
         holds its last frame. Its frame rate must match.

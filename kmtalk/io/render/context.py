@@ -2,7 +2,7 @@
 
 Examples
 --------
->>> from kmtalk.render.context import gl_context
+>>> from kmtalk.io.render.context import gl_context
 >>> ctx = gl_context()
 >>> ctx.version_code >= 330
 True
@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from ..errors import RenderError
+from ...errors import RenderError
 
 __all__ = ["EGL_FIX", "gl_context"]
 
@@ -44,7 +44,7 @@ def gl_context():
 
     Examples
     --------
-    >>> from kmtalk.render.context import gl_context
+    >>> from kmtalk.io.render.context import gl_context
     >>> gl_context() is gl_context()
     True
     """

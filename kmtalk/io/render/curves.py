@@ -7,7 +7,7 @@ with a white cursor at the current frame. Curves and colours are
 Examples
 --------
 >>> import numpy as np
->>> from kmtalk.render.curves import curve_strip
+>>> from kmtalk.io.render.curves import curve_strip
 >>> curve_strip(np.zeros((30, 52), np.float32), 10, fps=30, width=256, height=64).shape
 (64, 256, 3)
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..face.arkit import ARKIT_INDEX
+from ...face.arkit import ARKIT_INDEX
 
 __all__ = ["CURVES", "curve_strip"]
 
@@ -59,7 +59,7 @@ def curve_strip(weights: np.ndarray, frame: int, *, fps: float, width: int, heig
     Examples
     --------
     >>> import numpy as np
-    >>> from kmtalk.render.curves import curve_strip
+    >>> from kmtalk.io.render.curves import curve_strip
     >>> w = np.zeros((60, 52), np.float32); w[:, 17] = 1.0
     >>> img = curve_strip(w, 30, fps=30, width=100, height=40)
     >>> bool((img[2:5] == (255, 196, 61)).all(axis=-1).any())  # jawOpen at the top

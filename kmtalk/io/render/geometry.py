@@ -3,7 +3,7 @@
 Examples
 --------
 >>> import numpy as np
->>> from kmtalk.render.geometry import vertex_normals
+>>> from kmtalk.io.render.geometry import vertex_normals
 >>> v = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0]], np.float32)
 >>> vertex_normals(v, np.array([[0, 1, 2]]))[0].tolist()
 [0.0, 0.0, 1.0]

@@ -12,7 +12,7 @@ Examples
 --------
 >>> import numpy as np
 >>> from kmtalk.face.rig import default_rig
->>> from kmtalk.render.scene import FaceRenderer
+>>> from kmtalk.io.render.scene import FaceRenderer
 >>> r = FaceRenderer(default_rig(), size=128)
 >>> r.draw(default_rig().neutral).shape
 (128, 128, 3)
@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..errors import RenderError
+from ...errors import RenderError
 from .context import gl_context
 from .geometry import look_at, perspective, vertex_normals
 
@@ -153,12 +153,12 @@ class FaceRenderer:
     Raises
     ------
     RenderError
-        No OpenGL context (see :func:`kmtalk.render.context.gl_context`), bad size or view.
+        No OpenGL context (see :func:`kmtalk.io.render.context.gl_context`), bad size or view.
 
     Examples
     --------
     >>> from kmtalk.face.rig import default_rig
-    >>> from kmtalk.render.scene import FaceRenderer
+    >>> from kmtalk.io.render.scene import FaceRenderer
     >>> FaceRenderer(default_rig(), size=64, views=("front", "side")).shape
     (64, 128, 3)
     """
@@ -287,7 +287,7 @@ class FaceRenderer:
         Examples
         --------
         >>> from kmtalk.face.rig import default_rig
-        >>> from kmtalk.render.scene import FaceRenderer
+        >>> from kmtalk.io.render.scene import FaceRenderer
         >>> FaceRenderer(default_rig(), size=32).draw(default_rig().neutral).dtype
         dtype('uint8')
         """

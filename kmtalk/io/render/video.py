@@ -6,7 +6,7 @@ when complete, so a failed render never leaves a half-written video.
 Examples
 --------
 >>> import numpy as np, tempfile, pathlib
->>> from kmtalk.render.video import write_mp4
+>>> from kmtalk.io.render.video import write_mp4
 >>> out = pathlib.Path(tempfile.mkdtemp()) / "grey.mp4"
 >>> write_mp4((np.full((64, 64, 3), 128, np.uint8) for _ in range(10)), out, fps=10).name
 'grey.mp4'
@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_write
-from ..errors import RenderError
+from ...atomic import atomic_write
+from ...errors import RenderError
 
 __all__ = ["write_mp4"]
 
