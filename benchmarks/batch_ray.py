@@ -100,7 +100,7 @@ def main() -> None:
 
     import ray
 
-    from kmtalk.batch import run_batch
+    from kmtalk.dubbing.batch import run_batch
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs (shared with other "
           f"jobs: figures are noisy), python {platform.python_version()}, ray {ray.__version__}")

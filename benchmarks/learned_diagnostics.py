@@ -5,7 +5,7 @@ transcript, as ``kmtalk eval`` does) the lip-sync score of
 ``../shared/data/README.md`` (Pearson r of the rig's inner-lip aperture against the
 tracked aperture) for:
 
-* ``prior`` — :func:`kmtalk.prior.animate_prior`;
+* ``prior`` — :func:`kmtalk.animator.prior.animate_prior`;
 * ``learned`` — the model with the prior's articulatory locks (closures, lip-teeth
   contact), i.e. what ``kmtalk.animate(method="learned")`` does;
 * ``noaudio`` — the same with the audio replaced by −80 dBFS white noise (how much the
@@ -44,9 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from completion.checkpoint import load_checkpoint
-    from kmtalk.closures import closure_locks, meet_locks
+    from kmtalk.animator.closures import closure_locks, meet_locks
     from kmtalk.metrics import lip_aperture, pearson
-    from kmtalk.prior import animate_prior, load_prior_tables
+    from kmtalk.animator.prior import animate_prior, load_prior_tables
     from kmtalk.face.rig import default_rig
     from kmtalk.videos import load_clip, video_clips
 

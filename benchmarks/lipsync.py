@@ -75,7 +75,7 @@ def _z(x: np.ndarray) -> np.ndarray:
 
 def _viseme_timeline(phones, lexicon, visemes, times: np.ndarray, sigma: float) -> np.ndarray:
     """One-hot viseme per 10 ms frame (silence included), Gaussian-smoothed, read at ``times``: [F, 15]."""
-    from kmtalk.prior.coarticulation import gaussian_smooth
+    from kmtalk.animator.prior.coarticulation import gaussian_smooth
 
     rate = 100.0
     n = int(np.ceil(max(times.max(), phones[-1].end) * rate)) + 2

@@ -30,7 +30,7 @@ def main() -> int:
 
     from playwright.sync_api import sync_playwright
 
-    from kmtalk.batch import run_batch
+    from kmtalk.dubbing.batch import run_batch
     from phoneme.assets import asset_path
 
     text = asset_path("examples", "hello.txt").read_text("utf-8").strip()

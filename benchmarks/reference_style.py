@@ -4,7 +4,7 @@ Two references are animated by the prior on LibriVox line 0870 of ../shared/data
 with JALI axes 1.25/1.2 (lively) and 0.8/0.8 (subdued) and saved. The model then animates
 the same line alone and with ``style="reference:path=REF"``. Reported: the jaw range (95th
 percentile of jawOpen) and lip range (95th percentile of the mean lip-group activity) of
-each (:func:`kmtalk.styles.reference.style_embedding`), and the axes the style chose.
+each (:func:`kmtalk.animator.styles.reference.style_embedding`), and the axes the style chose.
 
 Run::
 
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import kmtalk
-    from kmtalk.styles.reference import style_embedding
+    from kmtalk.animator.styles.reference import style_embedding
 
     wav, text = LIBRI / f"{LINE}.wav", (LIBRI / f"{LINE}.txt").read_text().strip()
     alone = style_embedding(kmtalk.animate(wav, text, method="learned", checkpoint=args.checkpoint))

@@ -32,7 +32,7 @@ Rows:
 * ``stretch (file)``: the naive baseline, ``t × D_dub / D_source``;
 * ``stretch (speech span)``: a linear map of the first-to-last phone span.
 
-Also measured on the source animations: :func:`kmtalk.qc.av_offset` (QC's
+Also measured on the source animations: :func:`kmtalk.dubbing.qc.av_offset` (QC's
 audio–visual offset), as is and with the lip aperture shifted by ±2, 4, 6
 frames (the estimated change should equal the shift).
 
@@ -105,7 +105,7 @@ SHIFTS = (-6, -4, -2, 2, 4, 6)  # frames the picture is moved for the A/V offset
 def av_offsets(anim, audio) -> tuple[float, list[float]]:
     """QC's A/V offset of an animation, and the errors of its estimate when the picture is shifted."""
     from kmtalk.metrics import lip_aperture
-    from kmtalk.qc import av_offset
+    from kmtalk.dubbing.qc import av_offset
 
     ap = lip_aperture(anim.weights, anim.get_rig())
     base, _ = av_offset(ap, anim.fps, *audio)
@@ -120,7 +120,7 @@ def av_offsets(anim, audio) -> tuple[float, list[float]]:
 
 def run(sentences: list[str]) -> dict:
     import kmtalk
-    from kmtalk.retime import retime
+    from kmtalk.dubbing.retime import retime
 
     by_dub: dict[str, list[list[float]]] = {}
     rows: dict[str, dict[str, list]] = {name: {"err": [], "err_exact": [], "inside": []}

@@ -80,7 +80,7 @@ def child(seconds: float) -> dict:
                 spent[name] += time.perf_counter() - s
         return wrapper
 
-    phoneme.hearing.hear = timed("hear", phoneme.hearing.hear)  # kmtalk.api imports both at call time
+    phoneme.hearing.hear = timed("hear", phoneme.hearing.hear)  # kmtalk.animator.api imports both at call time
     phoneme.align = timed("align", phoneme.align)
     out: dict = {"target_s": seconds, "audio_s": round(duration, 2), "words": len(words),
                  "import_s": round(t_import, 2)}

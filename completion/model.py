@@ -501,7 +501,7 @@ class KMTalkModel(nn.Module):
         exact_locks : bool, default True
             Apply the locks exactly after the prediction. ``False``: they only
             condition the transformer, and the caller meets them (kmtalk's
-            animate path does, in one place: :mod:`kmtalk.closures`).
+            animate path does, in one place: :mod:`kmtalk.animator.closures`).
 
         Returns
         -------

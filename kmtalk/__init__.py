@@ -14,13 +14,13 @@ Examples
 
 from . import errors
 from .face.animation import Animation
-from .api import METHODS, animate
+from .animator.api import METHODS, animate
 from .face.arkit import ARKIT_NAMES
 from .io import load
 from .face.locks import Locks, resolve_locks
-from .qc import QCReport, qc_report
+from .dubbing.qc import QCReport, qc_report
 from .io.render import render, render_frames
-from .retime import retime
+from .dubbing.retime import retime
 from .face.rig import Rig, default_rig
 from .stream import Stream
 

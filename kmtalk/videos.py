@@ -133,7 +133,7 @@ def load_clip(folder: str | os.PathLike[str], name: str, text: str | None, *, fp
     from phoneme.keys import select_keys
     from phoneme.loudness import frame_loudness
 
-    from .prior import n_frames_for
+    from .animator.prior import n_frames_for
 
     folder = Path(folder)
     samples, sr = load_audio(folder / f"{name}.wav", sample_rate=sample_rate)

@@ -2,7 +2,7 @@
 
 The timeline is a real one: the word and phone alignment that pocketsphinx made
 for a LibriVox utterance (shipped in tests/data/speech/librivox), converted to
-IPA. The curves come from the real linguistic prior (:func:`kmtalk.prior.animate_prior`)
+IPA. The curves come from the real linguistic prior (:func:`kmtalk.animator.prior.animate_prior`)
 with its key motions. Only the head pose is made up (a slow nod and turn),
 because nothing in the pipeline produces one yet.
 """
@@ -57,7 +57,7 @@ def real_animation(
 ):
     """An Animation of the utterance: prior curves, real keys and timeline, audio path, a lock."""
     from kmtalk.face.animation import Animation
-    from kmtalk.prior import animate_prior
+    from kmtalk.animator.prior import animate_prior
 
     al = librivox_alignment(speech_dir, utterance)
     weights, keys = animate_prior(al, fps)

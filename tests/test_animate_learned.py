@@ -52,7 +52,7 @@ def test_learned_path_keeps_closures_and_locks_exact(libri, checkpoint):
 
 def test_method_selection_errors(libri, checkpoint, tmp_path):
     wav, text = libri
-    if kmtalk.learned.shipped_checkpoint() is None:
+    if kmtalk.animator.learned.shipped_checkpoint() is None:
         assert kmtalk.animate(wav, text).meta["method"] == "prior"  # auto falls back to the prior
         with pytest.raises(CheckpointError, match="needs a trained model"):
             kmtalk.animate(wav, text, method="learned")

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 import kmtalk
-from kmtalk.batch import read_manifest, run_batch
-from kmtalk.batch.png import encode_png
-from kmtalk.batch.state import file_hash, read_record
+from kmtalk.dubbing.batch import read_manifest, run_batch
+from kmtalk.dubbing.batch.png import encode_png
+from kmtalk.dubbing.batch.state import file_hash, read_record
 from kmtalk.cli import main
 from kmtalk.errors import KmtalkError
 

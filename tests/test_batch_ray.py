@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 import kmtalk
-from kmtalk.batch import read_manifest, run, run_batch
-from kmtalk.batch.state import read_record
+from kmtalk.dubbing.batch import read_manifest, run, run_batch
+from kmtalk.dubbing.batch.state import read_record
 from kmtalk.cli import main
 from kmtalk.errors import BackendUnavailableError
 
@@ -170,7 +170,7 @@ def test_local_and_ray_records_interoperate(project, runs):
 
 def _edit_while_made(job):
     """Make the line, but first edit its (existing) first output as a user would meanwhile."""
-    from kmtalk.batch.ray_executor import make_line
+    from kmtalk.dubbing.batch.ray_executor import make_line
 
     first = job.line.outputs[0]
     with open(first, "ab") as fh:
@@ -185,7 +185,7 @@ def test_an_output_edited_while_the_line_is_made_is_kept(project, ray_cluster):
                              "utf-8")
     first = run_batch(d / "m.csv", method="prior", executor="ray", thumbnails=False)
     assert _status(first) == {"x": "done"}
-    from kmtalk.batch.ray_executor import run_ray
+    from kmtalk.dubbing.batch.ray_executor import run_ray
 
     # A new frame rate changes the input hash: the line is planned to be redone, its output being unedited.
     lines, results = read_manifest(d / "m.csv"), {}
@@ -201,7 +201,7 @@ def _dying(job):
     import os as _os
     from pathlib import Path as _Path
 
-    from kmtalk.batch.ray_executor import make_line
+    from kmtalk.dubbing.batch.ray_executor import make_line
 
     if job.line.id.startswith("die"):
         _os._exit(3)
@@ -214,8 +214,8 @@ def _dying(job):
 
 
 def test_a_killed_worker_does_not_sink_the_run(project, ray_cluster):
-    from kmtalk.batch.ray_executor import run_ray
-    from kmtalk.batch.report import write_reports
+    from kmtalk.dubbing.batch.ray_executor import run_ray
+    from kmtalk.dubbing.batch.report import write_reports
 
     d = project / "dying"
     d.mkdir()
@@ -271,9 +271,9 @@ def test_without_ray_a_clear_error(project, monkeypatch):
 
 def test_a_worker_needs_none_of_the_drivers_files(project, tmp_path):
     """make_line on a 'machine' where no driver path exists: it reads only the shipped bytes."""
-    from kmtalk.batch.manifest import ManifestLine
-    from kmtalk.batch.preview import read_preview
-    from kmtalk.batch.ray_executor import LineJob, make_line
+    from kmtalk.dubbing.batch.manifest import ManifestLine
+    from kmtalk.dubbing.batch.preview import read_preview
+    from kmtalk.dubbing.batch.ray_executor import LineJob, make_line
 
     elsewhere = Path("/nonexistent-driver") / project.name
     src = kmtalk.Animation.load(project / "src.npz")

@@ -139,7 +139,7 @@ def test_wrong_source_is_a_clear_error(takes, capsys):
     with pytest.raises(AnimationError, match="JSON") as info:
         Animation.load(takes / "src.json")
     assert "pickle" not in str(info.value)
-    from kmtalk.retime import retime
+    from kmtalk.dubbing.retime import retime
 
     with pytest.raises(AnimationError, match="kmtalk.load"):  # the library names the reader to use
         retime(takes / "src.json", takes / "slow.wav", TEXT)
@@ -250,8 +250,8 @@ def _gltf_uris(path: Path) -> list[str]:
 
 @pytest.mark.parametrize("executor", ["local", "ray"])
 def test_batch_writes_the_files_a_gltf_refers_to(takes, executor):
-    from kmtalk.batch import run_batch
-    from kmtalk.batch.state import file_hash
+    from kmtalk.dubbing.batch import run_batch
+    from kmtalk.dubbing.batch.state import file_hash
 
     d = takes / f"gltf_{executor}"
     d.mkdir()

@@ -12,7 +12,7 @@ from completion.keynet import KeyFeatures
 from completion.model import KMTalkConfig, KMTalkModel, PredictRequest, window_spans
 from completion.motion_space import VertexPCASpace
 from kmtalk.face.arkit import ARKIT_INDEX
-from kmtalk.closures import meet_locks
+from kmtalk.animator.closures import meet_locks
 from kmtalk.face.locks import resolve_locks
 from phoneme import align, load_audio, select_keys
 from completion.errors import LockError
@@ -136,7 +136,7 @@ def test_locks_are_exact_and_smooth_through_the_learned_path(speech):
                           locks=(locks.frames, locks.mask, locks.values))
     assert np.array_equal(again, out)
     # exact_locks=False: the locks only condition; kmtalk's one lock layer then meets them with the
-    # same arithmetic, bit for bit (kmtalk.closures.meet_locks -> kmtalk.face.locks.apply_locks)
+    # same arithmetic, bit for bit (kmtalk.animator.closures.meet_locks -> kmtalk.face.locks.apply_locks)
     conditioned = model.predict(samples, sr, alignment, keys, fps=30, locks=locks, window_s=3.0, overlap_s=1.0,
                                 exact_locks=False)
     assert not np.array_equal(conditioned, out)  # the pull around the locks is not applied

@@ -270,7 +270,7 @@ def test_array_lock_application_equals_kmtalk_apply_locks():
     """completion.locks is the array core of kmtalk.face.locks.apply_locks: same result, bit for bit."""
     from completion.locks import apply_lock_arrays
     from kmtalk.face.locks import apply_locks, resolve_locks
-    from kmtalk.prior.animator import animate_prior
+    from kmtalk.animator.prior.animator import animate_prior
 
     a = toy_alignment(4, 3.0)
     w, _ = animate_prior(a, fps=30)

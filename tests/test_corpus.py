@@ -15,7 +15,7 @@ from kmtalk.face.arkit import ARKIT_INDEX
 from kmtalk.corpus import SentenceGenerator, generate_corpus, perturb_lexicon
 from kmtalk.corpus.synthetic import make_line
 from kmtalk.errors import KmtalkError
-from kmtalk.prior import animate_prior
+from kmtalk.animator.prior import animate_prior
 from phoneme.keys import KeyMotion
 from phoneme.lexicon import load_lexicon
 from phoneme.types import Alignment

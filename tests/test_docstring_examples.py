@@ -26,7 +26,7 @@ MODULES = _modules()
 
 
 def test_discovery_finds_the_core_modules():
-    for name in ("phoneme.keys", "phoneme.lexicon", "kmtalk.face.locks", "kmtalk.prior.coarticulation",
+    for name in ("phoneme.keys", "phoneme.lexicon", "kmtalk.face.locks", "kmtalk.animator.prior.coarticulation",
                  "completion.model"):
         assert name in MODULES
 

@@ -19,7 +19,7 @@ from completion.model import KMTalkConfig, KMTalkModel
 from completion.training.aperture import ApertureClip, finetune_apertures, pearson_loss
 from kmtalk.errors import AnimationError
 from kmtalk.finetune import aperture_operator, video_aperture_clips
-from kmtalk.learned import shipped_checkpoint
+from kmtalk.animator.learned import shipped_checkpoint
 from kmtalk.metrics import lip_aperture
 
 CLIP = "retalking_1"

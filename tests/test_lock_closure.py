@@ -13,7 +13,7 @@ import pytest
 
 import kmtalk
 from kmtalk.metrics import lip_gap_mm
-from kmtalk.qc import qc_report
+from kmtalk.dubbing.qc import qc_report
 
 ROOT = Path(__file__).resolve().parent.parent
 HELLO = ROOT / "assets" / "examples" / "hello.wav"

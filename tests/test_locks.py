@@ -10,7 +10,7 @@ import pytest
 from kmtalk.face.arkit import ARKIT_INDEX, ARKIT_NAMES
 from kmtalk.errors import LockError
 from kmtalk.face.locks import apply_locks, locks_to_json, merge_locks, read_locks_file, resolve_locks
-from kmtalk.prior.poses import load_prior_tables
+from kmtalk.animator.prior.poses import load_prior_tables
 
 FPS = 30.0
 

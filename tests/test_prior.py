@@ -7,7 +7,7 @@ import pytest
 
 from kmtalk.face.arkit import ARKIT_INDEX
 from kmtalk.face.locks import resolve_locks
-from kmtalk.prior import animate_prior, blend
+from kmtalk.animator.prior import animate_prior, blend
 from kmtalk.face.rig import default_rig
 from phoneme.types import Alignment, Interval
 

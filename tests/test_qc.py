@@ -1,4 +1,4 @@
-"""kmtalk.qc: QC report fields on real animations (espeak-ng speech, pocketsphinx, the prior, the default rig)."""
+"""kmtalk.dubbing.qc: QC report fields on real animations (espeak-ng speech, pocketsphinx, the prior, the default rig)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import pytest
 
 import kmtalk
 from kmtalk.face.animation import Animation
-from kmtalk.qc import (
+from kmtalk.dubbing.qc import (
     BT1359_ACCEPTABILITY_MS,
     BT1359_DETECTABILITY_MS,
     QCReport,
     av_offset,
     qc_report,
 )
-from kmtalk.retime import retime
+from kmtalk.dubbing.retime import retime
 
 TEXT = "Bob bought a big blue balloon for the party"
 

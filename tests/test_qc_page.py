@@ -20,11 +20,11 @@ import numpy as np
 import pytest
 from qc_browser import chromium_path, launch, open_line, pixels, seek, skin_mask, write_project
 
-from kmtalk.batch import run_batch
-from kmtalk.batch.decisions import hold_approved, read_decisions, set_decision
-from kmtalk.batch.preview import read_preview
-from kmtalk.batch.review_server import make_server
-from kmtalk.batch.state import file_hash, read_record
+from kmtalk.dubbing.batch import run_batch
+from kmtalk.dubbing.batch.decisions import hold_approved, read_decisions, set_decision
+from kmtalk.dubbing.batch.preview import read_preview
+from kmtalk.dubbing.batch.review_server import make_server
+from kmtalk.dubbing.batch.state import file_hash, read_record
 from kmtalk.cli import main
 from kmtalk.errors import KmtalkError
 from phoneme.assets import asset_path
@@ -225,7 +225,7 @@ def test_approve_from_file_downloads_decisions_the_batch_obeys(copy, browser):
     forced = {r.id: r for r in run_batch(copy / "lines.csv", workers=1, method="prior", force=True).lines}
     assert forced["l1"].status == "done" and file_hash(copy / "out" / "l1.npz") != npz
     # After the forced redo the approval is for an earlier version: nothing is held any more.
-    from kmtalk.batch import read_manifest
+    from kmtalk.dubbing.batch import read_manifest
 
     assert hold_approved(read_manifest(copy / "lines.csv"), {"fps": None, "aligner": None, "method": "prior"},
                          copy / "decisions.json") == {}

@@ -10,7 +10,7 @@ import pytest
 
 import kmtalk
 from kmtalk.face.animation import Animation
-from kmtalk.qc import qc_report
+from kmtalk.dubbing.qc import qc_report
 
 ROOT = Path(__file__).resolve().parent.parent
 HELLO = ROOT / "assets" / "examples" / "hello.wav"

@@ -17,9 +17,9 @@ import soundfile as sf
 import kmtalk
 from kmtalk.face.arkit import ARKIT_INDEX, ARKIT_NAMES
 from kmtalk.cli import main
-from kmtalk.correspond import match_phones
+from kmtalk.dubbing.correspond import match_phones
 from kmtalk.errors import AnimationError
-from kmtalk.retime import detect_edited_frames, retime
+from kmtalk.dubbing.retime import detect_edited_frames, retime
 from phoneme.types import Interval
 
 TEXT = "Bob bought a big blue balloon for the party"

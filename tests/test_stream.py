@@ -23,7 +23,7 @@ import soxr
 import kmtalk
 from kmtalk.face.arkit import ARKIT_INDEX, ARKIT_NAMES
 from kmtalk.errors import AudioError, KmtalkError, TranscriptError
-from kmtalk.prior import load_prior_tables
+from kmtalk.animator.prior import load_prior_tables
 from kmtalk.stream import Stream, decode_packet, encode_packet, stream_frames
 from kmtalk.stream.livelink import LiveLinkSender
 from phoneme.audio import load_audio

@@ -13,8 +13,8 @@ import kmtalk
 from kmtalk.face.arkit import ARKIT_INDEX
 from kmtalk.errors import KmtalkError
 from kmtalk.metrics import lip_gap_mm
-from kmtalk.prior import animate_prior, load_prior_tables
-from kmtalk.styles import (
+from kmtalk.animator.prior import animate_prior, load_prior_tables
+from kmtalk.animator.styles import (
     BLINK_INTERVAL_S,
     EMBEDDING_SIZE,
     BaseStyle,
@@ -131,7 +131,7 @@ def test_style_from_an_installed_package_entry_point(tmp_path, monkeypatch, line
     (tmp_path / "kmx_brows.py").write_text(textwrap.dedent("""
         import numpy as np
         from kmtalk.face.arkit import ARKIT_INDEX
-        from kmtalk.styles import BaseStyle
+        from kmtalk.animator.styles import BaseStyle
 
         class RaisedBrows(BaseStyle):
             name = "raised_brows"

@@ -109,7 +109,7 @@ def _loudness(samples: np.ndarray, sample_rate: int, window: float) -> np.ndarra
 
 def _prior_aperture(samples: np.ndarray, sample_rate: int, fps: float, n_frames: int,
                     transcript: str | None) -> np.ndarray:
-    from ..api import animate
+    from ..animator.api import animate
     from ..metrics import lip_aperture, resample_to
     from ..face.rig import default_rig
 

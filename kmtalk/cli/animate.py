@@ -27,7 +27,7 @@ def _style(specs: list[str] | None) -> list[Any] | None:
     out: list[Any] = []
     for text in specs:
         if ":" in text or "=" not in text:
-            out.append(text)  # a style spec, parsed (and validated) by kmtalk.styles
+            out.append(text)  # a style spec, parsed (and validated) by kmtalk.animator.styles
             continue
         axes: dict[str, float] = {}
         for part in text.split(","):
@@ -111,7 +111,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..api import animate
+    from ..animator.api import animate
 
     check_output(args.output)  # before any work: an unknown format or unwritable place fails now
 

@@ -49,7 +49,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..batch import read_manifest, run_batch
+    from ..dubbing.batch import read_manifest, run_batch
 
     # Before any work: every line's outputs (format, place) and the report's folder.
     out_dir = args.out.resolve() if args.out is not None else args.manifest.resolve().parent

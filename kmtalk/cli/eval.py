@@ -111,7 +111,7 @@ def evaluate_data(model: Any, data: Path, *, split: str = "test", limit: int | N
     from ..errors import KmtalkError
     from ..io.exporters.livelink import read_livelink_csv
     from ..metrics import closure_rate
-    from ..prior import animate_prior
+    from ..animator.prior import animate_prior
     from ..face.rig import default_rig
 
     layout = detect_layout(data)
@@ -186,9 +186,9 @@ def evaluate_data(model: Any, data: Path, *, split: str = "test", limit: int | N
 
 def evaluate_videos(model: Any, folder: Path, *, limit: int | None = None, prior: bool = True) -> dict[str, Any]:
     """Lip-sync score and closure rate on talking-head videos; see the module docstring."""
-    from ..closures import closure_locks, meet_locks
+    from ..animator.closures import closure_locks, meet_locks
     from ..metrics import closure_rate
-    from ..prior import animate_prior, load_prior_tables
+    from ..animator.prior import animate_prior, load_prior_tables
     from ..face.rig import default_rig
 
     rig = default_rig()

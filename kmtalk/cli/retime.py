@@ -54,8 +54,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..qc import qc_report
-    from ..retime import retime
+    from ..dubbing.qc import qc_report
+    from ..dubbing.retime import retime
     from .export import read_animation
 
     check_output(args.output)  # before any work

@@ -32,7 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..batch.review_server import make_server
+    from ..dubbing.batch.review_server import make_server
 
     server = make_server(args.report, host=args.host, port=args.port)
     emit(args, {"url": server.url, "decisions": str(server.decisions_file)},

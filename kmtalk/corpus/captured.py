@@ -132,8 +132,8 @@ def captured_line(video: str | os.PathLike[str], transcript: str, *, offset: flo
 
     from .. import ARKIT_NAMES
     from ..capture import capture
-    from ..prior import animate_prior
-    from ..prior.coarticulation import n_frames_for
+    from ..animator.prior import animate_prior
+    from ..animator.prior.coarticulation import n_frames_for
 
     anim = capture(video, fps=fps, cache_dir=cache_dir, estimate_offset=offset is None,
                    transcript=transcript if offset is None else None)

@@ -65,7 +65,7 @@ from phoneme.lexicon import load_lexicon
 from phoneme.loudness import frame_loudness
 from phoneme.types import Alignment
 
-from ..prior import animate_prior, n_frames_for
+from ..animator.prior import animate_prior, n_frames_for
 from .perturb import perturb_lexicon
 from .text import SentenceGenerator
 

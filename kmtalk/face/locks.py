@@ -6,7 +6,7 @@ the stored form of :attr:`Animation.locks <kmtalk.face.animation.Animation.locks
 (:func:`apply_locks`, whose array core :func:`completion.locks.apply_lock_arrays`
 the learned model shares). Which locks an animation must meet besides the
 editor's — the closures of /p b m/, the lip-teeth contact of /f v/ — and where
-they are applied is :mod:`kmtalk.closures`.
+they are applied is :mod:`kmtalk.animator.closures`.
 
 A lock specification maps a *when* to a *what*:
 
@@ -212,7 +212,7 @@ def resolve_locks(
             if what not in VISEMES:
                 raise LockError(f"lock at {when!r} names unknown viseme {what!r}; use one of {', '.join(VISEMES)}")
             if viseme_poses is None:
-                from ..prior.poses import load_prior_tables
+                from ..animator.prior.poses import load_prior_tables
 
                 viseme_poses = load_prior_tables().poses
             mask = mouth_mask if mouth_mask is not None else np.any(viseme_poses != 0, axis=0)

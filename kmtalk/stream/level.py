@@ -1,7 +1,7 @@
 """The running speech level of a stream: the median loudness of its speech frames so far.
 
 The prior's jaw follows loudness relative to the line's median speech level
-(:func:`kmtalk.prior.animator.modulate`). Offline that median is taken over
+(:func:`kmtalk.animator.prior.animator.modulate`). Offline that median is taken over
 the whole line; a stream only knows the audio so far, so it keeps a histogram
 of frame loudness (0.25 dB bins, bounded memory whatever the length) and reads
 the same statistic from it: the median of the frames within 40 dB of the

@@ -53,12 +53,12 @@ from phoneme.loudness import frame_loudness
 from phoneme.types import SILENCE, Alignment, Interval
 
 from ..face.animation import Animation
-from ..api import _model, _transcript
+from ..animator.api import _model, _transcript
 from ..face.arkit import ARKIT_NAMES
 from ..errors import KmtalkError, TranscriptError
-from ..prior import load_prior_tables
-from ..prior.coarticulation import n_frames_for
-from ..styles.registry import StyleSpec
+from ..animator.prior import load_prior_tables
+from ..animator.prior.coarticulation import n_frames_for
+from ..animator.styles.registry import StyleSpec
 from .audio import TARGET_RATE, AudioWindow, ChunkResampler
 from .level import SpeechLevel
 from .styling import StreamStyler
@@ -202,7 +202,7 @@ class Stream:
         pronunciations: Any = None,
         background: bool | None = None,
     ) -> None:
-        from ..api import METHODS
+        from ..animator.api import METHODS
 
         if method not in METHODS:
             raise KmtalkError(f"unknown method {method!r}; available: {', '.join(METHODS)}")

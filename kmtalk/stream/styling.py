@@ -1,11 +1,11 @@
-"""Styles on a stream: the hooks of :func:`kmtalk.styles.stylize`, run window by window in line time.
+"""Styles on a stream: the hooks of :func:`kmtalk.animator.styles.stylize`, run window by window in line time.
 
-The order is :func:`~kmtalk.styles.stylize`'s: ``prior_params`` hooks (once,
+The order is :func:`~kmtalk.animator.styles.stylize`'s: ``prior_params`` hooks (once,
 at the first update: a stream cannot preview a line it has not heard, so the
 ``reference`` style measures its ranges on the first window only), the
 animator, ``apply`` hooks, the articulatory facts re-imposed on every channel
 a style changed, then ``head_pose`` hooks. Each window's
-:class:`~kmtalk.styles.StyleContext` carries ``start_frame`` (its first frame
+:class:`~kmtalk.animator.styles.StyleContext` carries ``start_frame`` (its first frame
 in the stream), ``open_end=True`` and the stream's phones from the start
 (those already emitted, then the window's), so time-dependent styles — blinks,
 sway, nods, an emotion's ease-in — continue across windows as one line
@@ -14,7 +14,7 @@ in advance).
 
 Examples
 --------
->>> from kmtalk.prior import load_prior_tables
+>>> from kmtalk.animator.prior import load_prior_tables
 >>> from kmtalk.stream.styling import StreamStyler
 >>> StreamStyler(["emotion:happy=0.5", "head"], fps=30, seed=0, tables=load_prior_tables()).specs
 ['emotion:happy=0.5', 'head']
@@ -30,13 +30,13 @@ import numpy as np
 
 from phoneme.types import SILENCE, Alignment, Interval
 
-from ..closures import closure_locks, meet_locks
+from ..animator.closures import closure_locks, meet_locks
 from ..errors import KmtalkError
-from ..prior import PriorTables
-from ..styles import PriorParams, StyleContext, parse_styles
-from ..styles.base import BaseStyle
-from ..styles.pipeline import _checked, _spec
-from ..styles.registry import StyleSpec
+from ..animator.prior import PriorTables
+from ..animator.styles import PriorParams, StyleContext, parse_styles
+from ..animator.styles.base import BaseStyle
+from ..animator.styles.pipeline import _checked, _spec
+from ..animator.styles.registry import StyleSpec
 from .window import WindowResult
 
 __all__ = ["StreamStyler"]

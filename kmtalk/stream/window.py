@@ -6,7 +6,7 @@ before) up to the newest audio, with the phones known at that moment, and
 keeps only the frames that are now final. :func:`window_alignment` cuts the
 stream's phones to the window (times shifted to start at 0, words rebuilt);
 :func:`animate_window` runs the same animator ``kmtalk.animate`` would —
-:func:`kmtalk.prior.animate_prior` or :func:`kmtalk.learned.animate_learned` —
+:func:`kmtalk.animator.prior.animate_prior` or :func:`kmtalk.animator.learned.animate_learned` —
 so closures are exact in every window.
 
 Examples
@@ -34,7 +34,7 @@ from phoneme.keys import KeyMotion
 from phoneme.loudness import frame_loudness
 from phoneme.types import SILENCE, Alignment, Interval
 
-from ..prior import PriorTables, animate_prior
+from ..animator.prior import PriorTables, animate_prior
 
 if TYPE_CHECKING:  # pragma: no cover - torch is imported only on the learned path
     from completion.model import KMTalkModel
@@ -133,7 +133,7 @@ def animate_window(
         w, keys = animate_prior(alignment, fps, lexicon=tables.lexicon, loudness_db=loud, jaw=jaw, lip=lip,
                                 n_frames=n_frames, loudness_ref_db=loudness_ref_db)
     else:
-        from ..learned import animate_learned
+        from ..animator.learned import animate_learned
 
         w, keys = animate_learned(model, samples, sample_rate, alignment, fps, tables=tables, loudness_db=loud,
                                   jaw=jaw, lip=lip, n_frames=n_frames)
