@@ -22,59 +22,40 @@ Examples
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
-import zipfile
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
 from phoneme.keys import KeyMotion
 from phoneme.types import Interval
 
+from ..errors import AnimationError, RigError
 from .arkit import ARKIT_NAMES
+from .audio import audio_span
+from .checks import as_interval, as_key, check_audio, check_head_pose, check_weights
 from .formats import export
-from ..errors import AnimationError, AudioError, RigError
 from .headpose import HEAD_POSE_COLUMNS, apply_head_pose
 from .locks import check_lock_dict
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .rig import Rig
+from .npzfile import FORMAT_NAME, FORMAT_VERSION, read_npz_arrays, write_npz_arrays
+from .rig import Rig, default_rig
+from .timeline import (
+    clip_tier,
+    interp_columns,
+    pin_locks,
+    resample_keys,
+    resample_locks,
+    slice_keys,
+    slice_locks,
+)
 
 __all__ = ["Animation", "FORMAT_VERSION", "HEAD_POSE_COLUMNS"]
 
 log = logging.getLogger(__name__)
-
-#: Version of the ``.npz`` layout written by :meth:`Animation.save`.
-FORMAT_VERSION = 1
-_FORMAT_NAME = "kmtalk.animation"  # the file format's name (not a module path)
-
-
-def _as_interval(item: Any, what: str) -> Interval:
-    if isinstance(item, Interval):
-        return item
-    if isinstance(item, Mapping):
-        try:
-            return Interval(**item)
-        except (TypeError, ValueError) as exc:
-            raise AnimationError(f"malformed {what} interval {dict(item)!r}: {exc}") from exc
-    raise AnimationError(f"{what} must be Interval objects or dicts, got {type(item).__name__}")
-
-
-def _as_key(item: Any) -> KeyMotion:
-    if isinstance(item, KeyMotion):
-        return item
-    if isinstance(item, Mapping):
-        try:
-            return KeyMotion.from_dict(dict(item))
-        except (TypeError, ValueError) as exc:
-            raise AnimationError(f"malformed key motion {dict(item)!r}: {exc}") from exc
-    raise AnimationError(f"keys must be KeyMotion objects or dicts, got {type(item).__name__}")
-
 
 def _interval_dict(iv: Interval) -> dict[str, Any]:
     return {k: v for k, v in asdict(iv).items() if v is not None}
@@ -161,86 +142,25 @@ class Animation:
         if not math.isfinite(fps) or fps <= 0:
             raise AnimationError(f"fps must be a positive finite number, got {self.fps!r}")
         self.fps = fps
-        self.weights = self._check_weights(self.weights, self.clip)
+        self.weights = check_weights(self.weights, self.clip)
         self.clip = False  # construction option, not state
         n = self.weights.shape[0]
         if self.head_pose is not None:
-            hp = np.asarray(self.head_pose)
-            if hp.shape != (n, 6):
-                raise AnimationError(
-                    f"head_pose must have shape [T, 6] = [{n}, 6] "
-                    f"(pitch, yaw, roll in radians; tx, ty, tz in metres), got {list(hp.shape)}"
-                )
-            if not np.issubdtype(hp.dtype, np.number) or not np.isfinite(hp).all():
-                raise AnimationError("head_pose has non-finite or non-numeric values")
-            self.head_pose = np.ascontiguousarray(hp, dtype=np.float32)
-        self.phones = [_as_interval(p, "phone") for p in (self.phones or [])]
-        self.words = [_as_interval(w, "word") for w in (self.words or [])]
-        self.keys = [_as_key(k) for k in (self.keys or [])]
+            self.head_pose = check_head_pose(self.head_pose, n)
+        self.phones = [as_interval(p, "phone") for p in (self.phones or [])]
+        self.words = [as_interval(w, "word") for w in (self.words or [])]
+        self.keys = [as_key(k) for k in (self.keys or [])]
         self.locks = check_lock_dict(self.locks or {}, n)
         if self.audio_path is not None:
             self.audio_path = os.fspath(self.audio_path)
         if self.audio is not None:
-            self.audio = self._check_audio(self.audio)
+            self.audio = check_audio(self.audio)
         off = float(self.audio_offset)
         if not math.isfinite(off) or off < 0:
             raise AnimationError(f"audio_offset must be >= 0 seconds, got {self.audio_offset!r}")
         self.audio_offset = off
         if not isinstance(self.meta, dict):
             raise AnimationError(f"meta must be a dict, got {type(self.meta).__name__}")
-
-    @staticmethod
-    def _check_weights(weights: Any, clip: bool) -> np.ndarray:
-        try:
-            w = np.asarray(weights)
-        except Exception as exc:  # ragged lists and the like
-            raise AnimationError(f"weights cannot be read as an array: {exc}") from exc
-        if w.ndim != 2 or w.shape[1] != len(ARKIT_NAMES) or w.shape[0] < 1:
-            raise AnimationError(
-                f"weights must have shape [T, {len(ARKIT_NAMES)}] with T >= 1 "
-                f"(one column per ARKit blendshape), got {list(w.shape)}"
-            )
-        if not (
-            np.issubdtype(w.dtype, np.floating)
-            or np.issubdtype(w.dtype, np.integer)
-            or w.dtype == np.bool_
-        ):
-            raise AnimationError(f"weights must be numeric, got dtype {w.dtype}")
-        w = np.array(w, dtype=np.float32, order="C", copy=True)
-        bad = ~np.isfinite(w)
-        if bad.any():
-            t, c = np.argwhere(bad)[0]
-            raise AnimationError(
-                f"weights contain {int(bad.sum())} non-finite values (first at frame {t}, "
-                f"channel {ARKIT_NAMES[c]}); fix the source curves"
-            )
-        lo, hi = float(w.min()), float(w.max())
-        if lo < 0.0 or hi > 1.0:
-            if not clip:
-                raise AnimationError(
-                    f"weights outside [0, 1] (min {lo:.4g}, max {hi:.4g}); "
-                    "pass clip=True to clip them"
-                )
-            log.info("clipping weights from [%.4g, %.4g] to [0, 1]", lo, hi)
-            np.clip(w, 0.0, 1.0, out=w)
-        return w
-
-    @staticmethod
-    def _check_audio(audio: Any) -> tuple[np.ndarray, int]:
-        try:
-            samples, sr = audio
-        except (TypeError, ValueError) as exc:
-            raise AnimationError("audio must be a (samples, sample_rate) pair") from exc
-        samples = np.asarray(samples)
-        if samples.ndim not in (1, 2) or samples.shape[0] == 0:
-            raise AnimationError(
-                f"audio samples must be [N] or [N, channels], got {list(samples.shape)}"
-            )
-        if not np.issubdtype(samples.dtype, np.floating) or not np.isfinite(samples).all():
-            raise AnimationError("audio samples must be finite floating-point values")
-        if int(sr) != sr or int(sr) <= 0:
-            raise AnimationError(f"audio sample rate must be a positive integer, got {sr!r}")
-        return samples.astype(np.float32, copy=False), int(sr)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -293,11 +213,7 @@ class Animation:
     # ------------------------------------------------------------------ derived data
     def get_rig(self) -> "Rig":
         """The rig this animation drives: :attr:`rig`, or the default rig."""
-        if self.rig is not None:
-            return self.rig
-        from .rig import default_rig
-
-        return default_rig()
+        return self.rig if self.rig is not None else default_rig()
 
     def weights_for(self, rig: "Rig") -> np.ndarray:
         """The weights with columns in ``rig.names`` order (a rig may list the 52 in its own order).
@@ -361,32 +277,7 @@ class Animation:
         AudioError
             If ``audio_path`` cannot be read.
         """
-        if self.audio is not None:
-            samples, sr = self.audio
-            i0 = int(round(self.audio_offset * sr))
-            i1 = i0 + int(round(self.duration * sr))
-            return samples[i0:i1], sr
-        if self.audio_path is None:
-            return None
-        import soundfile as sf
-
-        try:
-            info = sf.info(self.audio_path)
-            i0 = int(round(self.audio_offset * info.samplerate))
-            i1 = i0 + int(round(self.duration * info.samplerate))
-            data, sr = sf.read(
-                self.audio_path,
-                start=min(i0, info.frames),
-                stop=min(i1, info.frames),
-                dtype="float32",
-                always_2d=False,
-            )
-        except (RuntimeError, OSError, sf.LibsndfileError) as exc:
-            raise AudioError(
-                f"cannot read the animation's audio {self.audio_path!r}: {exc}; "
-                "fix audio_path or pass audio=(samples, sr)"
-            ) from exc
-        return data, int(sr)
+        return audio_span(self.audio, self.audio_path, self.audio_offset, self.duration)
 
     # ------------------------------------------------------------------ transforms
     def _replace(self, **changes: Any) -> "Animation":
@@ -425,20 +316,11 @@ class Animation:
         n_new = max(1, int(round(self.duration * new_fps)))
         t_old = self.times
         t_new = np.arange(n_new, dtype=np.float64) / new_fps
-        weights = _interp_columns(t_new, t_old, self.weights)
-        head = None if self.head_pose is None else _interp_columns(t_new, t_old, self.head_pose)
-        keys = []
-        for k in self.keys:
-            frame = min(n_new - 1, max(0, int(round(k.time * new_fps))))
-            keys.append(replace(k, frame=frame, time=frame / new_fps))
-        locks: dict[int, dict[str, float]] = {}
-        for f, ch in self.locks.items():
-            nf = min(n_new - 1, max(0, int(round(f * new_fps / self.fps))))
-            locks.setdefault(nf, {}).update(ch)
-        for nf, ch in locks.items():
-            for name, v in ch.items():
-                weights[nf, ARKIT_NAMES.index(name)] = v
-        return self._replace(fps=new_fps, weights=weights, head_pose=head, keys=keys, locks=locks)
+        head = None if self.head_pose is None else interp_columns(t_new, t_old, self.head_pose)
+        locks = resample_locks(self.locks, self.fps, new_fps, n_new)
+        weights = pin_locks(interp_columns(t_new, t_old, self.weights), locks)
+        return self._replace(fps=new_fps, weights=weights, head_pose=head,
+                             keys=resample_keys(self.keys, n_new, new_fps), locks=locks)
 
     def slice(self, start: float | None = None, end: float | None = None) -> "Animation":
         """The frames between two times, as a new animation starting at 0.
@@ -478,28 +360,13 @@ class Animation:
                 f"slice {start!r}..{end!r} s holds no frame of this {self.duration:.3f} s animation"
             )
         t0, t1 = f0 / self.fps, f1 / self.fps
-
-        def clip_tier(items: Iterable[Interval]) -> list[Interval]:
-            out = []
-            for iv in items:
-                s, e = max(iv.start, t0), min(iv.end, t1)
-                if e > s:
-                    out.append(replace(iv, start=s - t0, end=e - t0))
-            return out
-
-        keys = [
-            replace(k, frame=k.frame - f0, time=(k.frame - f0) / self.fps)
-            for k in self.keys
-            if f0 <= k.frame < f1
-        ]
-        locks = {f - f0: dict(ch) for f, ch in self.locks.items() if f0 <= f < f1}
         return self._replace(
             weights=self.weights[f0:f1],
             head_pose=None if self.head_pose is None else self.head_pose[f0:f1],
-            phones=clip_tier(self.phones),
-            words=clip_tier(self.words),
-            keys=keys,
-            locks=locks,
+            phones=clip_tier(self.phones, t0, t1),
+            words=clip_tier(self.words, t0, t1),
+            keys=slice_keys(self.keys, f0, f1, self.fps),
+            locks=slice_locks(self.locks, f0, f1),
             audio_offset=self.audio_offset + t0,
         )
 
@@ -515,7 +382,7 @@ class Animation:
         if audio_path is not None and not os.path.isabs(audio_path):
             audio_path = os.path.abspath(audio_path)
         return {
-            "format": _FORMAT_NAME,
+            "format": FORMAT_NAME,
             "format_version": FORMAT_VERSION,
             "fps": self.fps,
             "names": list(ARKIT_NAMES),
@@ -564,25 +431,12 @@ class Animation:
         >>> Animation.load(p).weights.tolist() == anim.weights.tolist()
         True
         """
-        from ..atomic import atomic_write
-
-        try:
-            meta_json = json.dumps(self.to_metadata(), ensure_ascii=False, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            raise AnimationError(f"animation metadata is not JSON-serialisable: {exc}") from exc
-        arrays: dict[str, np.ndarray] = {
-            "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
-            "metadata": np.array(meta_json),
-            "weights": self.weights,
-        }
+        arrays: dict[str, np.ndarray] = {"weights": self.weights}
         if self.head_pose is not None:
             arrays["head_pose"] = self.head_pose
         if self.audio is not None:
             arrays["audio"] = self.audio[0]
-        path = Path(path)
-        with atomic_write(path) as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, **arrays)
+        path = write_npz_arrays(path, self.to_metadata(), arrays)
         log.debug("saved %r to %s", self, path)
         return path
 
@@ -608,47 +462,7 @@ class Animation:
             format version, or holds invalid data (the message says which).
         """
         path = Path(path)
-        if not path.is_file():
-            raise AnimationError(f"animation file {path} does not exist")
-        if not zipfile.is_zipfile(path):  # not an .npz at all: say so, not numpy's "allow_pickle" message
-            hint = (" It looks like a JSON export: read it with kmtalk.load "
-                    "(the CLI's export, render and retime accept .json)."
-                    if path.suffix.lower() == ".json" else "")
-            raise AnimationError(f"{path} is not a kmtalk animation (.npz written by Animation.save).{hint}")
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                arrays = {k: npz[k] for k in npz.files}
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError) as exc:
-            raise AnimationError(
-                f"{path} is not a readable kmtalk animation (.npz written by Animation.save): {exc}"
-            ) from exc
-        for key in ("format_version", "metadata", "weights"):
-            if key not in arrays:
-                raise AnimationError(
-                    f"{path} is not a kmtalk animation: it has no {key!r} array "
-                    f"(found {sorted(arrays)})"
-                )
-        try:
-            version = int(arrays["format_version"])
-        except (TypeError, ValueError) as exc:
-            raise AnimationError(f"{path}: unreadable format_version") from exc
-        if version != FORMAT_VERSION:
-            raise AnimationError(
-                f"{path} has animation format version {version}; this kmtalk reads version "
-                f"{FORMAT_VERSION}. Re-export it with a matching kmtalk version."
-            )
-        try:
-            meta = json.loads(str(arrays["metadata"]))
-        except (json.JSONDecodeError, TypeError) as exc:
-            raise AnimationError(f"{path}: corrupt metadata JSON: {exc}") from exc
-        if not isinstance(meta, dict) or meta.get("format") != _FORMAT_NAME:
-            raise AnimationError(f"{path}: metadata does not describe a kmtalk animation")
-        names = meta.get("names")
-        if names is not None and tuple(names) != ARKIT_NAMES:
-            if sorted(names) != sorted(ARKIT_NAMES):
-                raise AnimationError(f"{path}: its channels are not the 52 ARKit blendshapes")
-            order = [list(names).index(n) for n in ARKIT_NAMES]
-            arrays["weights"] = arrays["weights"][:, order]
+        arrays, meta = read_npz_arrays(path)
         audio = None
         if "audio" in arrays:
             audio = (arrays["audio"], meta.get("audio_sample_rate"))
@@ -700,15 +514,3 @@ class Animation:
         """
         return export(self, path, **options)
 
-
-def _interp_columns(t_new: np.ndarray, t_old: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Linear interpolation of each column of [T, C] values onto new times (held at the ends)."""
-    if len(t_old) == 1:
-        return np.repeat(values[:1], len(t_new), axis=0).astype(values.dtype)
-    pos = np.clip(t_new * (1.0 / (t_old[1] - t_old[0])), 0, len(t_old) - 1)
-    i0 = np.floor(pos).astype(np.int64)
-    i1 = np.minimum(i0 + 1, len(t_old) - 1)
-    a = (pos - i0)[:, None]
-    v = values.astype(np.float64)
-    out = v[i0] * (1.0 - a) + v[i1] * a
-    return out.astype(values.dtype)

@@ -50,10 +50,11 @@ import numpy as np
 
 from completion.locks import apply_lock_arrays
 from phoneme.frames import frame_at
-from phoneme.lexicon import VISEMES
+from phoneme.lexicon import VISEMES, load_lexicon
 
-from .arkit import ARKIT_INDEX, ARKIT_NAMES
 from ..errors import LockError
+from .arkit import ARKIT_INDEX, ARKIT_NAMES
+from .visemes import viseme_poses as lexicon_poses
 
 __all__ = ["Locks", "apply_locks", "check_lock_dict", "locks_to_json", "merge_locks", "read_locks_file",
            "resolve_locks"]
@@ -185,7 +186,8 @@ def resolve_locks(
     fps : float
         Its frame rate (to place locks given in seconds).
     viseme_poses : ndarray [15, 52], optional
-        Poses for viseme-name locks (rows in :data:`phoneme.lexicon.VISEMES` order).
+        Poses for viseme-name locks (rows in :data:`phoneme.lexicon.VISEMES` order;
+        default: the bundled lexicon's, :func:`kmtalk.face.visemes.viseme_poses`).
     mouth_mask : ndarray[bool, 52], optional
         Channels a viseme lock pins (default: those any viseme pose uses).
 
@@ -212,9 +214,7 @@ def resolve_locks(
             if what not in VISEMES:
                 raise LockError(f"lock at {when!r} names unknown viseme {what!r}; use one of {', '.join(VISEMES)}")
             if viseme_poses is None:
-                from ..animator.prior.poses import load_prior_tables
-
-                viseme_poses = load_prior_tables().poses
+                viseme_poses = lexicon_poses(load_lexicon())
             mask = mouth_mask if mouth_mask is not None else np.any(viseme_poses != 0, axis=0)
             row = viseme_poses[VISEMES.index(what)]
             pins.update({int(c): float(row[c]) for c in np.flatnonzero(mask)})

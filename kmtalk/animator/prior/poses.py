@@ -15,16 +15,16 @@ from functools import lru_cache
 
 import numpy as np
 
-from phoneme.lexicon import VISEMES, Lexicon, load_lexicon
+from phoneme.lexicon import Lexicon, load_lexicon
 
-from ...face.arkit import ARKIT_INDEX, ARKIT_NAMES
 from ...errors import LexiconError
+from ...face.arkit import ARKIT_INDEX, ARKIT_NAMES
+from ...face.visemes import VISEME_INDEX, arkit_channels, viseme_poses
 
 __all__ = ["PriorTables", "load_prior_tables", "VISEME_INDEX", "GROUPS"]
 
 #: Articulator channel groups of the prior (JALI-style split).
 GROUPS: tuple[str, ...] = ("jaw", "lips", "tongue")
-VISEME_INDEX = {v: i for i, v in enumerate(VISEMES)}
 
 
 @dataclass(frozen=True)
@@ -53,31 +53,19 @@ class PriorTables:
     smooth_s: float
 
 
-def _names(names: object, where: str) -> list[str]:
-    if not isinstance(names, list):
-        raise LexiconError(f"{where} must be a list of ARKit names")
-    unknown = [n for n in names if n not in ARKIT_INDEX]
-    if unknown:
-        raise LexiconError(f"{where} names unknown ARKit channel(s) {unknown}")
-    return names
-
-
 @lru_cache(maxsize=8)
 def _tables(lex: Lexicon) -> PriorTables:
     where = lex.source or lex.name
     if lex.poses is None or lex.coarticulation is None:
         raise LexiconError(f"lexicon {where} has no 'poses' or 'coarticulation' section; "
                            "the prior animator needs both (see assets/lexicons/en.json)")
-    poses = np.zeros((len(VISEMES), len(ARKIT_NAMES)), np.float32)
-    for viseme, pose in lex.poses.items():
-        for name in _names(list(pose), f"{where}: poses[{viseme!r}]"):
-            poses[VISEME_INDEX[viseme], ARKIT_INDEX[name]] = pose[name]
+    poses = viseme_poses(lex)
     co = lex.coarticulation
     try:
         masks = {}
         for group in GROUPS:
             mask = np.zeros(len(ARKIT_NAMES), bool)
-            mask[[ARKIT_INDEX[n] for n in _names(co["groups"][group], f"{where}: groups[{group!r}]")]] = True
+            mask[[ARKIT_INDEX[n] for n in arkit_channels(co["groups"][group], f"{where}: groups[{group!r}]")]] = True
             masks[group] = mask
         affinity = {art: {g: float(co["affinity"][art][g]) for g in GROUPS}
                     for art in ("lips", "tongue", "jaw", "none")}

@@ -43,7 +43,7 @@ from phoneme.types import Alignment, Interval
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...face.locks import Locks
-    from .reference import StyleEmbedding
+    from .embedding import StyleEmbedding
 
 __all__ = ["AXIS_RANGE", "BaseStyle", "PriorParams", "Style", "StyleContext"]
 

