@@ -21,7 +21,7 @@ The transcript check is off (``check_transcript=False``) so only the words diffe
 
 Run::
 
-    python benchmarks/lipsync_recognizer.py                  # prior, ≈ 10 min
+    python benchmarks/lipsync_recognizer.py                  # prior, ≈ 4 min
     python benchmarks/lipsync_recognizer.py --method auto    # the default (learned) model
     python benchmarks/lipsync_recognizer.py --json
 

@@ -24,7 +24,7 @@ show, as the check's warning and the alignment issues).
 
 Run::
 
-    python benchmarks/transcript_check.py        # ≈ 4 min
+    python benchmarks/transcript_check.py        # ≈ 2 min
     python benchmarks/transcript_check.py --json
 
 Target (issue 12): no false alarm on correct lines; every line wrong by half or more caught.

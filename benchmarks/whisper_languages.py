@@ -22,7 +22,7 @@ WER is pooled per language (normalised by :func:`phoneme.hearing.word_errors`).
 
 Run::
 
-    python benchmarks/whisper_languages.py      # ≈ 5 min
+    python benchmarks/whisper_languages.py      # ≈ 10 min
     python benchmarks/whisper_languages.py --json
 """
 

@@ -24,8 +24,8 @@ The machine is shared with other jobs: compare rows of one run only.
 
 Run::
 
-    python benchmarks/whisper_speed.py                 # end to end, ≈ 12 min
-    python benchmarks/whisper_speed.py --settings      # compute types and threads, ≈ 4 min
+    python benchmarks/whisper_speed.py                 # end to end, ≈ 4 min
+    python benchmarks/whisper_speed.py --settings      # compute types and threads, ≈ 2 min
     python benchmarks/whisper_speed.py --sizes 3 30 --json
 
 Target (issue 12): ≤ 0.1 s of computation per audio second, warm.

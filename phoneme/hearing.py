@@ -13,7 +13,7 @@ likely language. Its verdict (``TranscriptCheck.ok``) is what kmtalk warns
 about, records in ``Animation.meta["transcript_check"]`` and the QC report,
 and refuses under ``--strict``. Thresholds are in :class:`CheckConfig`; their
 precision and recall on a labelled set are in ``docs/benchmarks.md``
-("Transcript check").
+("Recognition (Whisper)", "Transcript check").
 
 Examples
 --------

@@ -170,7 +170,7 @@ def load_model(name: str = "tiny.en", *, compute_type: str = "int8", threads: in
     name : {"tiny.en", "base"}
     compute_type : str, default "int8"
         CTranslate2 compute type (``"int8"``, ``"float32"``, ``"int8_float32"`` …); int8
-        is the faster on CPU (docs/benchmarks.md, "Whisper recognition").
+        is the faster on CPU (docs/benchmarks.md, "Recognition (Whisper)").
     threads : int, optional
         CPU threads (default :func:`default_threads`).
 
