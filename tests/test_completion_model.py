@@ -1,4 +1,4 @@
-"""completion.model: training objective (overfit), inference with locks, windows, batches, determinism."""
+"""completion.model and completion.inference: training objective (overfit), inference with locks, windows, batches, determinism."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ import pytest
 import torch
 from completion_helpers import LIBRIVOX, toy_utterance
 
-import completion.model as model_module
+import completion.inference as inference_module
+from completion.errors import LockError
 from completion.keynet import KeyFeatures
 from completion.model import KMTalkConfig, KMTalkModel, PredictRequest, window_spans
 from completion.motion_space import VertexPCASpace
-from kmtalk.face.arkit import ARKIT_INDEX
 from kmtalk.animator.closures import meet_locks
+from kmtalk.face.arkit import ARKIT_INDEX
 from kmtalk.face.locks import resolve_locks
 from phoneme import align, load_audio, select_keys
-from completion.errors import LockError
 from phoneme.errors import AudioError
 
 JAW, CLOSE = ARKIT_INDEX["jawOpen"], ARKIT_INDEX["mouthClose"]
@@ -221,7 +221,7 @@ def test_window_joins_have_no_step(speech, monkeypatch):
             w[t >= (spans_[k + 1][0] + b) // 2] = 0
         return w[:, None]
 
-    monkeypatch.setattr(model_module, "_crossfade", hard_cut)
+    monkeypatch.setattr(inference_module, "_crossfade", hard_cut)
     cut = model.predict(samples, sr, alignment, keys, fps=30, window_s=2.0, overlap_s=0.8)
     assert np.abs(np.diff(cut, axis=0)).max() > bound
 
@@ -232,7 +232,7 @@ def test_crossfade_weights_sum_to_one_and_ramp_gently():
         overlaps = [b0 - a1 for (_, b0), (a1, _) in zip(spans, spans[1:])]
         total = np.zeros(n)
         for span in spans:
-            w = model_module._crossfade(spans, span)[:, 0].numpy()
+            w = inference_module._crossfade(spans, span)[:, 0].numpy()
             assert w.min() >= 0 and w.max() <= 1
             # a smoothstep over half the overlap: slope at most 1.5 / (overlap / 2) per frame
             assert np.abs(np.diff(w)).max() <= 1.5 / (min(overlaps) / 2) + 1e-9
