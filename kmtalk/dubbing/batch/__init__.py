@@ -2,8 +2,11 @@
 
 - :mod:`.manifest` reads the CSV (columns: id, audio, transcript/TextGrid,
   language, locks, source animation, outputs);
-- :mod:`.runner` animates (or re-times) each line in parallel workers,
-  skips unchanged lines and protects edited or locked outputs;
+- :mod:`.line` animates (or re-times), writes, checks and records one line,
+  skipping unchanged lines and protecting edited or locked outputs;
+- :mod:`.runner` runs every line in parallel workers (or on Ray) and writes the reports;
+- :mod:`.decisions` holds approved lines; :mod:`.preview`, :mod:`.player` and
+  :mod:`.review_server` make the review page;
 - :mod:`.state` keeps the per-line records (hashes) that make that possible;
 - :mod:`.report` writes ``report.csv`` and a self-contained ``report.html``;
 - :mod:`.ray_executor` runs the lines as Ray tasks (``executor="ray"``, the ``ray`` extra).
@@ -18,8 +21,9 @@ Examples
 (0, 'report.html')
 """
 
+from .line import LineResult, process_line
 from .manifest import ManifestLine, read_manifest
-from .runner import BatchResult, LineResult, process_line, run_batch
+from .runner import BatchResult, run_batch
 
 run = run_batch
 

@@ -37,10 +37,12 @@ from typing import TYPE_CHECKING, Any
 
 from ...atomic import atomic_write
 from ...errors import KmtalkError
+from .line import LineResult, hash_inputs
+from .preview import preview_path
+from .state import output_files, protection, read_record, record_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from .manifest import ManifestLine
-    from .runner import LineResult
 
 __all__ = [
     "DECISIONS",
@@ -124,16 +126,12 @@ def set_decision(path: str | os.PathLike[str], line_id: str, decision: str, *, v
 
 
 def _hold(line: ManifestLine, options: dict[str, Any], entry: dict[str, Any]) -> LineResult | None:
-    from .preview import preview_path
-    from .runner import LineResult, _hash_inputs
-    from .state import output_files, protection, read_record, record_path
-
     rec_path = record_path(line.outputs[0], line.id)
     record = read_record(rec_path)
     if record is None or record.get("input_hash") != entry.get("version"):
         return None  # approved another version (or no record): the approval does not cover what is there
     try:
-        changed = _hash_inputs(line, options) != record["input_hash"]
+        changed = hash_inputs(line, options) != record["input_hash"]
     except KmtalkError as exc:  # e.g. the audio is gone: keep the approved outputs
         changed, why = True, [str(exc)]
     else:

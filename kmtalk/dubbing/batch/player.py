@@ -44,7 +44,7 @@ from .preview import write_head
 from .state import read_record
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .runner import LineResult
+    from .line import LineResult
 
 __all__ = ["CHANNELS", "REPORT_FILES", "WEB_FILES", "install", "page_parts"]
 

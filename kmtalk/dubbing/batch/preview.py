@@ -194,8 +194,8 @@ def write_head(path: str | os.PathLike[str]) -> Path:
 
     from ... import __version__
     from ...face.animation import Animation
-    from ...io.exporters.gltf import write_gltf
     from ...face.rig import default_rig
+    from ...io.exporters.gltf import write_gltf
 
     path = Path(path)
     rig = default_rig()

@@ -4,7 +4,7 @@
 use it. A line goes through three steps:
 
 1. **plan** (driver): hash the inputs, read the line's record, check its
-   outputs (:func:`kmtalk.dubbing.batch.runner._plan`, the same code as the local
+   outputs (:func:`kmtalk.dubbing.batch.line._plan`, the same code as the local
    executor): an unchanged line is skipped and a protected one kept without
    any worker seeing it;
 2. **make** (a Ray task, :func:`make_line`): the driver ships the line's input
@@ -53,11 +53,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ...face.animation import Animation
 from ...atomic import atomic_write
 from ...errors import BackendUnavailableError, KmtalkError
-from .manifest import ManifestLine
-from .runner import (
+from ...face.animation import Animation
+from .line import (
     LineResult,
     _animate,
     _fail,
@@ -68,6 +67,7 @@ from .runner import (
     is_input_audio,
     thumbnail_path,
 )
+from .manifest import ManifestLine
 from .state import record_path
 
 __all__ = ["MAX_RETRIES", "LineJob", "MadeLine", "make_line", "run_ray", "warm"]

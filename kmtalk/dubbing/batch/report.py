@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...atomic import atomic_write
+from .player import install, page_parts
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .runner import LineResult
+    from .line import LineResult
 
 __all__ = ["CSV_COLUMNS", "write_reports"]
 
@@ -141,8 +142,6 @@ def write_reports(results: list[LineResult], out_dir: Path, *,
         tmp.write_text(buf.getvalue(), "utf-8")
     review = None
     if player:
-        from .player import install, page_parts
-
         review = page_parts(install(results, out_dir))
     with atomic_write(html_path) as tmp:
         tmp.write_text(_html(results, manifest, review), "utf-8")

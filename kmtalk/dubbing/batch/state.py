@@ -108,8 +108,8 @@ def output_files(output: Path) -> list[Path]:
 
 
 def _npz_locks(path: Path) -> dict[str, Any] | None:
-    from ...face.animation import Animation
     from ...errors import KmtalkError
+    from ...face.animation import Animation
 
     try:
         anim = Animation.load(path)
