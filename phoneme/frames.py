@@ -3,7 +3,9 @@
 Frame ``i`` of an animation at ``fps`` is shown at ``i / fps`` seconds, so a
 time maps to its nearest frame, halves rounding up (``floor(t * fps + 0.5)``),
 and a stretch of ``d`` seconds has ``max(floor(d * fps + 0.5), 1)`` frames.
-Python's ``round`` is not used: it rounds halves to even.
+Python's ``round`` is not used: it rounds halves to even. The frames shown
+inside a stretch ``[start, end]`` are :func:`frame_span`; the frame for an
+event at ``t`` inside it is :func:`frame_within`.
 
 Examples
 --------
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["frame_at", "n_frames_for"]
+__all__ = ["frame_at", "frame_span", "frame_within", "n_frames_for"]
 
 
 def frame_at(t: float, fps: float) -> int:
@@ -39,3 +41,30 @@ def n_frames_for(duration: float, fps: float) -> int:
     (30, 1)
     """
     return max(frame_at(duration, fps), 1)
+
+
+def frame_span(start: float, end: float, fps: float) -> tuple[int, int]:
+    """First and last frame shown inside ``[start, end]`` (s): ``ceil(start * fps)``, ``floor(end * fps)``
+    (with 1e-9 of slack for times computed from frames). Empty when ``first > last``; not clamped.
+
+    Examples
+    --------
+    >>> frame_span(0.1, 0.2, 30), frame_span(0.11, 0.12, 30)
+    ((3, 6), (4, 3))
+    """
+    return math.ceil(start * fps - 1e-9), math.floor(end * fps + 1e-9)
+
+
+def frame_within(t: float, start: float, end: float, fps: float, n_frames: int) -> int:
+    """The frame nearest to ``t`` that is shown inside ``[start, end]`` when one is, within ``0..n_frames - 1``.
+
+    Examples
+    --------
+    >>> frame_within(0.2, 0.1, 0.15, 30, 100), frame_within(0.125, 0.11, 0.12, 30, 100)
+    (4, 4)
+    """
+    lo, hi = frame_span(start, end, fps)
+    frame = frame_at(t, fps)
+    if lo <= hi:
+        frame = min(max(frame, lo), hi)
+    return min(max(frame, 0), n_frames - 1)

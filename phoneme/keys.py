@@ -54,7 +54,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .errors import AlignmentError
-from .frames import frame_at, n_frames_for
+from .frames import frame_within, n_frames_for
 from .lexicon import Lexicon, PhoneEntry, load_lexicon
 from .types import SILENCE, Alignment, Interval
 
@@ -131,16 +131,6 @@ def key_kind(entry: PhoneEntry) -> str | None:
     if entry.is_vowel:
         return "vowel_apex"
     return None
-
-
-def _frame_in(start: float, end: float, t: float, fps: float, n_frames: int) -> int:
-    """Nearest frame to ``t`` that lies inside [start, end] when one does."""
-    lo = math.ceil(start * fps - 1e-9)
-    hi = math.floor(end * fps + 1e-9)
-    frame = frame_at(t, fps)
-    if lo <= hi:
-        frame = min(max(frame, lo), hi)
-    return min(max(frame, 0), n_frames - 1)
 
 
 def _apex_time(ph: Interval, loudness: np.ndarray | None, fps: float) -> float:
@@ -237,12 +227,12 @@ def select_keys(
             continue
         if kind == "rest":
             for t in _rest_times(ph, alignment.duration, min_pause, rest_margin):
-                frame = _frame_in(ph.start, ph.end, t, fps, n_frames)
+                frame = frame_within(t, ph.start, ph.end, fps, n_frames)
                 candidates.append(KeyMotion(frame, frame / fps, SILENCE, "sil", "rest",
                                             entry.dominance, index))
             continue
         t = _apex_time(ph, loud, fps) if kind in ("vowel_apex", "rounding") and entry.is_vowel else ph.mid
-        frame = _frame_in(ph.start, ph.end, t, fps, n_frames)
+        frame = frame_within(t, ph.start, ph.end, fps, n_frames)
         conf = 1.0
         if ph.word is not None and 0 <= ph.word < len(alignment.words):
             word_conf = alignment.words[ph.word].confidence

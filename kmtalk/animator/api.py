@@ -23,10 +23,11 @@ from phoneme.lexicon import Lexicon
 from phoneme.loudness import frame_loudness
 from phoneme.types import Alignment
 
-from ..face.animation import Animation
 from ..errors import AlignmentError, CheckpointError, KmtalkError, TranscriptError
-from .learned import animate_learned, load_model, shipped_checkpoint
+from ..face.animation import Animation
 from ..face.locks import Locks, read_locks_file, resolve_locks
+from .closures import locks_opening_closures
+from .learned import animate_learned, load_model, shipped_checkpoint
 from .prior import animate_prior, load_prior_tables, n_frames_for
 from .styles import PriorParams, Style, parse_styles, stylize
 from .styles.registry import StyleSpec
@@ -361,8 +362,6 @@ def animate(
         audio=None if audio_path else (samples, sr), meta=meta,
     )
     if anim.locks:  # the editor wins over the closure rule: say so when a lock opens a /p b m/
-        from ..dubbing.qc import locks_opening_closures
-
         for c in locks_opening_closures(anim, lexicon=tables.lexicon):
             log.warning("the lock at frame %d (%s) holds the lips %.1f mm apart on /%s/ in %r, where they "
                         "must close; move the lock or lock the closure too", c["frame"],

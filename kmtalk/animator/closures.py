@@ -38,24 +38,28 @@ Examples
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from phoneme.keys import KeyMotion
-from phoneme.lexicon import VISEMES
-from phoneme.types import Alignment
+from phoneme.frames import frame_at, frame_span
+from phoneme.keys import KeyMotion, key_kind
+from phoneme.lexicon import VISEMES, load_lexicon
+from phoneme.types import Alignment, Interval
 
+from ..errors import KmtalkError, LexiconError
+from ..face.animation import Animation
 from ..face.arkit import ARKIT_INDEX
-from ..errors import LexiconError
 from ..face.locks import Locks, apply_locks, merge_locks, resolve_locks
+from ..face.rig import Rig
+from ..metrics import lip_gap_mm
 
 if TYPE_CHECKING:  # pragma: no cover
     from .prior.poses import PriorTables
 
-__all__ = ["articulatory_locks", "closure_locks", "meet_locks"]
+__all__ = ["articulatory_locks", "closes_lips", "closure_frames", "closure_locks", "locks_opening_closures",
+           "meet_locks", "word_of"]
 
 _JAW = ARKIT_INDEX["jawOpen"]
 
@@ -102,8 +106,8 @@ def articulatory_locks(
     for key in keys:
         ph = alignment.phones[key.phone_index]
         if key.kind == "bilabial_closure":
-            lo = max(int(math.ceil(ph.start * fps - 1e-9)), 0)
-            hi = min(int(math.floor(ph.end * fps + 1e-9)), n - 1)
+            lo, hi = frame_span(ph.start, ph.end, fps)
+            lo, hi = max(lo, 0), min(hi, n - 1)
             for frame in {key.frame, *range(lo, hi + 1)}:
                 closure(frame)
         elif key.kind == "labiodental_contact" and key.frame not in pins:
@@ -177,3 +181,98 @@ def meet_locks(weights: np.ndarray, locks: Locks, *, fps: float, changed: np.nda
     if not rows.any():
         return weights
     return apply_locks(weights, Locks(locks.frames[rows], mask[rows], locks.values[rows]), fps=fps)
+
+
+def closes_lips(lexicon: Any = None) -> Callable[[str], bool]:
+    """phone → True when the lips must shut: the lexicon's place is ``bilabial`` (the rule key selection
+    uses, :func:`phoneme.keys.key_kind`). Bilabial approximants and fricatives (Spanish [β], [ɸ]) share
+    the PP viseme but never close; a phone the lexicon lacks is not counted."""
+    lex = load_lexicon(lexicon)
+    cache: dict[str, bool] = {}
+
+    def closes(phone: str) -> bool:
+        if phone not in cache:
+            try:
+                cache[phone] = key_kind(lex.entry(phone)) == "bilabial_closure"
+            except KmtalkError:
+                cache[phone] = False
+        return cache[phone]
+
+    return closes
+
+
+def closure_frames(anim: Animation, lexicon: Any = None) -> list[tuple[int, Interval, list[int]]]:
+    """Each bilabial closure (/p b m/): (phone index, phone, the frames where the lips must be shut)."""
+    closes = closes_lips(lexicon)
+    fps, n = anim.fps, anim.n_frames
+    key_frames = {k.phone_index: k.frame for k in anim.keys if k.kind == "bilabial_closure"}
+    wanted: list[tuple[int, Interval, list[int]]] = []
+    for i, ph in enumerate(anim.phones):
+        if ph.is_silence or not closes(ph.label):
+            continue
+        lo, hi = frame_span(ph.start, ph.end, fps)
+        lo, hi = max(lo, 0), min(hi, n - 1)
+        frames = list(range(lo, hi + 1))
+        if i in key_frames:
+            frames.append(key_frames[i])
+        if not frames:
+            frames = [min(max(frame_at(ph.mid, fps), 0), n - 1)]
+        wanted.append((i, ph, sorted(set(frames))))
+    return wanted
+
+
+def word_of(anim: Animation, ph: Interval) -> str | None:
+    """The word a phone belongs to, or None."""
+    return anim.words[ph.word].label if ph.word is not None and ph.word < len(anim.words) else None
+
+
+def locks_opening_closures(animation: Animation, *, rig: Rig | None = None, lexicon: Any = None,
+                           threshold_mm: float = 1.0) -> list[dict[str, Any]]:
+    """Editor locks that hold the lips open where a bilabial closure belongs.
+
+    A lock is met exactly (the editor wins over the closure rule), so a lock
+    such as ``{"jawOpen": 0.9}`` on a frame of /p b m/ opens the closure.
+    That may be wanted (a stylised take) but is usually a lock on the wrong
+    frame, so :func:`kmtalk.animate` logs a warning and QC reports it.
+
+    Parameters
+    ----------
+    animation : Animation
+    rig : Rig, optional
+        Default: the animation's.
+    lexicon : optional
+        Viseme lexicon used to find bilabials (default: bundled English).
+    threshold_mm : float, default 1.0
+        Largest lip gap that still counts as closed (as for missed closures).
+
+    Returns
+    -------
+    list of dict
+        ``{frame, time, phone, word, gap_mm, channels}`` per locked frame
+        whose lips are apart by more than ``threshold_mm`` inside a closure.
+
+    Examples
+    --------
+    >>> import kmtalk
+    >>> anim = kmtalk.animate("line.wav", "Bob", locks={10: {"jawOpen": 0.9}})  # doctest: +SKIP
+    >>> [(c["frame"], c["phone"]) for c in locks_opening_closures(anim)]      # doctest: +SKIP
+    [(10, 'b')]
+    """
+    locked = {int(f): ch for f, ch in (animation.locks or {}).items()}
+    if not locked:
+        return []
+    hits = [(f, ph) for _, ph, frames in closure_frames(animation, lexicon) for f in frames if f in locked]
+    if not hits:
+        return []
+    rig = rig or animation.get_rig()
+    frames = sorted({f for f, _ in hits})
+    gaps = dict(zip(frames, lip_gap_mm(animation.weights[frames], rig)))
+    out, seen = [], set()
+    for f, ph in hits:
+        if gaps[f] > threshold_mm and f not in seen:
+            seen.add(f)
+            ch = locked[f]
+            out.append({"frame": f, "time": round(f / animation.fps, 3), "phone": ph.label,
+                        "word": word_of(animation, ph), "gap_mm": round(float(gaps[f]), 2),
+                        "channels": sorted(ch) if isinstance(ch, dict) else []})
+    return out

@@ -55,22 +55,22 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from phoneme.frames import frame_at, n_frames_for
+from phoneme.frames import n_frames_for
+from phoneme.loudness import frame_loudness
 from phoneme.types import Interval
 
-from .correspond import viseme_labeller
-from ..errors import AnimationError, AudioError
+from ..animator.closures import closure_frames, locks_opening_closures, word_of
+from ..animator.prior.poses import VISEME_INDEX, load_prior_tables
+from ..errors import AnimationError, AudioError, KmtalkError
+from ..face.animation import Animation
+from ..face.rig import Rig
 from ..metrics import lip_aperture, lip_gap_mm
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..face.animation import Animation
-    from ..face.rig import Rig
+from .correspond import viseme_labeller
 
 __all__ = [
     "BT1359_ACCEPTABILITY_MS",
@@ -235,8 +235,6 @@ def _peak(lags: np.ndarray, rs: np.ndarray) -> tuple[float, float] | None:
 
 
 def _loudness_envelope(samples: np.ndarray, sample_rate: int, n: int) -> np.ndarray:
-    from phoneme.loudness import frame_loudness
-
     loud = frame_loudness(_mono(samples), int(sample_rate), _ENV_RATE, n_frames=n)
     return np.maximum(loud, loud.max() - 50.0)
 
@@ -329,9 +327,6 @@ class AVSync:
 def _phone_openness(anim: Animation, rig: Rig, lexicon: Any, n: int) -> np.ndarray | None:
     """The alignment's phones as an expected lip aperture at 100 Hz: each phone's viseme pose (the
     lexicon's ``poses``) measured on the rig, silence closed, smoothed by a 30 ms Gaussian."""
-    from ..errors import KmtalkError
-    from ..animator.prior.poses import VISEME_INDEX, load_prior_tables
-
     spoken = [p for p in anim.phones if not p.is_silence]
     if not spoken:
         return None
@@ -444,56 +439,9 @@ def av_sync(
     return AVSync(lag / _ENV_RATE * 1000.0, r, zero, kind, confident)
 
 
-def _closure_labeller(lexicon: Any = None) -> Callable[[str], bool]:
-    """phone → True when the lips must shut: the lexicon's place is ``bilabial`` (the rule key selection
-    uses, :func:`phoneme.keys.key_kind`). Bilabial approximants and fricatives (Spanish [β], [ɸ]) share
-    the PP viseme but never close; a phone the lexicon lacks is not counted."""
-    from phoneme.keys import key_kind
-    from phoneme.lexicon import load_lexicon
-
-    from ..errors import KmtalkError
-
-    lex = load_lexicon(lexicon)
-    cache: dict[str, bool] = {}
-
-    def closes(phone: str) -> bool:
-        if phone not in cache:
-            try:
-                cache[phone] = key_kind(lex.entry(phone)) == "bilabial_closure"
-            except KmtalkError:
-                cache[phone] = False
-        return cache[phone]
-
-    return closes
-
-
-def _closure_frames(anim: Animation, lexicon: Any = None) -> list[tuple[int, Interval, list[int]]]:
-    """Each bilabial closure (/p b m/): (phone index, phone, the frames where the lips must be shut)."""
-    closes = _closure_labeller(lexicon)
-    fps, n = anim.fps, anim.n_frames
-    key_frames = {k.phone_index: k.frame for k in anim.keys if k.kind == "bilabial_closure"}
-    wanted: list[tuple[int, Interval, list[int]]] = []
-    for i, ph in enumerate(anim.phones):
-        if ph.is_silence or not closes(ph.label):
-            continue
-        lo = max(math.ceil(ph.start * fps - 1e-9), 0)
-        hi = min(math.floor(ph.end * fps + 1e-9), n - 1)
-        frames = list(range(lo, hi + 1))
-        if i in key_frames:
-            frames.append(key_frames[i])
-        if not frames:
-            frames = [min(max(frame_at(ph.mid, fps), 0), n - 1)]
-        wanted.append((i, ph, sorted(set(frames))))
-    return wanted
-
-
-def _word_of(anim: Animation, ph: Interval) -> str | None:
-    return anim.words[ph.word].label if ph.word is not None and ph.word < len(anim.words) else None
-
-
 def _closures(anim: Animation, rig: Rig, threshold_mm: float,
               lexicon: Any = None) -> tuple[int, list[dict[str, Any]]]:
-    wanted = _closure_frames(anim, lexicon)
+    wanted = closure_frames(anim, lexicon)
     if not wanted:
         return 0, []
     key_frames = {k.phone_index: k.frame for k in anim.keys if k.kind == "bilabial_closure"}
@@ -503,61 +451,9 @@ def _closures(anim: Animation, rig: Rig, threshold_mm: float,
     for i, ph, frames in wanted:
         best = min(frames, key=lambda f: gaps[f])
         if gaps[best] > threshold_mm:
-            missed.append({"phone": ph.label, "word": _word_of(anim, ph), "time": round(ph.mid, 3),
+            missed.append({"phone": ph.label, "word": word_of(anim, ph), "time": round(ph.mid, 3),
                            "frame": int(key_frames.get(i, best)), "gap_mm": round(float(gaps[best]), 2)})
     return len(wanted), missed
-
-
-def locks_opening_closures(animation: Animation, *, rig: Rig | None = None, lexicon: Any = None,
-                           threshold_mm: float = 1.0) -> list[dict[str, Any]]:
-    """Editor locks that hold the lips open where a bilabial closure belongs.
-
-    A lock is met exactly (the editor wins over the closure rule), so a lock
-    such as ``{"jawOpen": 0.9}`` on a frame of /p b m/ opens the closure.
-    That may be wanted (a stylised take) but is usually a lock on the wrong
-    frame, so :func:`kmtalk.animate` logs a warning and QC reports it.
-
-    Parameters
-    ----------
-    animation : Animation
-    rig : Rig, optional
-        Default: the animation's.
-    lexicon : optional
-        Viseme lexicon used to find bilabials (default: bundled English).
-    threshold_mm : float, default 1.0
-        Largest lip gap that still counts as closed (as for missed closures).
-
-    Returns
-    -------
-    list of dict
-        ``{frame, time, phone, word, gap_mm, channels}`` per locked frame
-        whose lips are apart by more than ``threshold_mm`` inside a closure.
-
-    Examples
-    --------
-    >>> import kmtalk
-    >>> anim = kmtalk.animate("line.wav", "Bob", locks={10: {"jawOpen": 0.9}})  # doctest: +SKIP
-    >>> [(c["frame"], c["phone"]) for c in locks_opening_closures(anim)]      # doctest: +SKIP
-    [(10, 'b')]
-    """
-    locked = {int(f): ch for f, ch in (animation.locks or {}).items()}
-    if not locked:
-        return []
-    hits = [(f, ph) for _, ph, frames in _closure_frames(animation, lexicon) for f in frames if f in locked]
-    if not hits:
-        return []
-    rig = rig or animation.get_rig()
-    frames = sorted({f for f, _ in hits})
-    gaps = dict(zip(frames, lip_gap_mm(animation.weights[frames], rig)))
-    out, seen = [], set()
-    for f, ph in hits:
-        if gaps[f] > threshold_mm and f not in seen:
-            seen.add(f)
-            ch = locked[f]
-            out.append({"frame": f, "time": round(f / animation.fps, 3), "phone": ph.label,
-                        "word": _word_of(animation, ph), "gap_mm": round(float(gaps[f]), 2),
-                        "channels": sorted(ch) if isinstance(ch, dict) else []})
-    return out
 
 
 def _source_info(anim: Animation, source: Animation | None) -> tuple[float | None, tuple[float, float] | None]:
@@ -608,8 +504,6 @@ def qc_report(
     AnimationError
         ``animation`` is not an Animation.
     """
-    from ..face.animation import Animation
-
     if not isinstance(animation, Animation):
         raise AnimationError(f"qc_report needs an Animation, got {type(animation).__name__}")
     rig = rig or animation.get_rig()

@@ -64,17 +64,18 @@ from typing import Any
 
 import numpy as np
 
+from phoneme import align
 from phoneme.audio import AudioSource, load_audio
-from phoneme.frames import frame_at
+from phoneme.frames import frame_within, n_frames_for
 from phoneme.types import Alignment, Interval
 
+from ..animator.api import _alignment, _transcript, align_heard, animate, check_line, hear_line
+from ..errors import AnimationError, KmtalkError
 from ..face.animation import Animation
 from ..face.arkit import ARKIT_NAMES
+from ..face.locks import merge_locks, read_locks_file, resolve_locks
 from .correspond import PhoneMatch, match_phones
 from .correspond import match_words as word_pairs
-from ..errors import AnimationError, KmtalkError
-from ..face.locks import merge_locks, read_locks_file, resolve_locks
-from ..animator.prior import n_frames_for
 
 __all__ = ["Anchor", "detect_edited_frames", "place_anchors", "retime"]
 
@@ -142,8 +143,6 @@ def detect_edited_frames(
     >>> detect_edited_frames(src)                                         # doctest: +SKIP
     [10]
     """
-    from ..animator.api import animate
-
     if not source.phones:
         return None
     if source.audio is None and source.audio_path is None:
@@ -181,15 +180,6 @@ def _locate(t: float, phones: list[Interval]) -> tuple[str, int | None, int | No
     prev = max((i for i in spoken if phones[i].end <= t), default=None, key=lambda i: phones[i].end)
     nxt = min((i for i in spoken if phones[i].start >= t), default=None, key=lambda i: phones[i].start)
     return "pause", prev, nxt, 0.0
-
-
-def _frame_inside(t: float, t0: float, t1: float, fps: float, n_frames: int) -> int:
-    lo = math.ceil(t0 * fps - 1e-9)
-    hi = math.floor(t1 * fps + 1e-9)
-    frame = frame_at(t, fps)
-    if lo <= hi:
-        frame = min(max(frame, lo), hi)
-    return min(max(frame, 0), n_frames - 1)
 
 
 def place_anchors(
@@ -283,7 +273,7 @@ def place_anchors(
             if t1 - t0 < 1e-6:
                 method = "pause-collapsed"
         t_new = t0 + u * (t1 - t0)
-        frame = _frame_inside(t_new, t0, t1, fps, n_frames)
+        frame = frame_within(t_new, t0, t1, fps, n_frames)
         rec.update(method=method, target_time=round(t_new, 4), target_frame=frame,
                    target_span=[round(t0, 4), round(t1, 4)])
         placed.append(rec)
@@ -303,8 +293,6 @@ def place_anchors(
 
 
 def _text(transcript: str | os.PathLike[str] | None) -> str | None:
-    from ..animator.api import _transcript
-
     return _transcript(transcript)
 
 
@@ -384,10 +372,6 @@ def retime(
     >>> [p["target_frame"] for p in dub.meta["retime"]["placed"]]                         # doctest: +SKIP
     [14]
     """
-    from phoneme import align
-
-    from ..animator.api import _alignment, align_heard, animate, check_line, hear_line
-
     if not isinstance(source, Animation):
         source = Animation.load(source)
     if not source.phones:

@@ -52,13 +52,13 @@ import numpy as np
 from phoneme.loudness import frame_loudness
 from phoneme.types import SILENCE, Alignment, Interval
 
-from ..face.animation import Animation
-from ..animator.api import _model, _transcript
-from ..face.arkit import ARKIT_NAMES
-from ..errors import KmtalkError, TranscriptError
+from ..animator.api import METHODS, _model, _transcript
 from ..animator.prior import load_prior_tables
 from ..animator.prior.coarticulation import n_frames_for
 from ..animator.styles.registry import StyleSpec
+from ..errors import KmtalkError, TranscriptError
+from ..face.animation import Animation
+from ..face.arkit import ARKIT_NAMES
 from .audio import TARGET_RATE, AudioWindow, ChunkResampler
 from .level import SpeechLevel
 from .styling import StreamStyler
@@ -202,8 +202,6 @@ class Stream:
         pronunciations: Any = None,
         background: bool | None = None,
     ) -> None:
-        from ..animator.api import METHODS
-
         if method not in METHODS:
             raise KmtalkError(f"unknown method {method!r}; available: {', '.join(METHODS)}")
         if not (isinstance(fps, (int, float)) and math.isfinite(fps) and 0 < fps <= _MAX_FPS):

@@ -34,6 +34,7 @@ from phoneme.keys import KeyMotion
 from phoneme.loudness import frame_loudness
 from phoneme.types import SILENCE, Alignment, Interval
 
+from ..animator.learned import animate_learned
 from ..animator.prior import PriorTables, animate_prior
 
 if TYPE_CHECKING:  # pragma: no cover - torch is imported only on the learned path
@@ -133,8 +134,6 @@ def animate_window(
         w, keys = animate_prior(alignment, fps, lexicon=tables.lexicon, loudness_db=loud, jaw=jaw, lip=lip,
                                 n_frames=n_frames, loudness_ref_db=loudness_ref_db)
     else:
-        from ..animator.learned import animate_learned
-
         w, keys = animate_learned(model, samples, sample_rate, alignment, fps, tables=tables, loudness_db=loud,
                                   jaw=jaw, lip=lip, n_frames=n_frames)
     return WindowResult(np.asarray(w, np.float32), list(keys), alignment, loud)

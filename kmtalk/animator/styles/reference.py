@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import KmtalkError
+from ...face.animation import Animation
 from .base import BaseStyle, PriorParams, StyleContext
 from .embedding import (
     EMBEDDING_SIZE,
@@ -88,8 +89,6 @@ class ReferenceStyle(BaseStyle):
             raise KmtalkError(f"reference strength={strength!r} must be in [0, 1]")
         given: dict[str, Any] = {}
         if path is not None or isinstance(reference, (str, os.PathLike)):
-            from ...face.animation import Animation
-
             source = os.fspath(path if path is not None else reference)
             reference = Animation.load(source)
             given["path"] = source

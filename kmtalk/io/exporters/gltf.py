@@ -44,18 +44,16 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from ...face.arkit import ARKIT_INDEX, ARKIT_NAMES, canonical_name
 from ...atomic import atomic_files
 from ...errors import AnimationError, ExportError
+from ...face.animation import Animation
+from ...face.arkit import ARKIT_INDEX, ARKIT_NAMES, canonical_name
 from ...face.headpose import angles_from_quaternions, quaternions
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ...face.animation import Animation
-    from ...face.rig import Rig
+from ...face.rig import Rig
 
 __all__ = ["PART_COLOURS", "read_gltf", "vertex_normals", "write_gltf"]
 
@@ -474,8 +472,6 @@ def read_gltf(path: str | os.PathLike[str]) -> "Animation":
         animation, or keys that are not one per frame.
     """
     import pygltflib as g
-
-    from ...face.animation import Animation
 
     path = Path(path)
     if not path.is_file():

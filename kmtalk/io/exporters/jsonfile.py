@@ -22,19 +22,16 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from ...atomic import atomic_write
 from ...errors import AnimationError, ExportError
-
+from ...face.animation import Animation
 from ...face.arkit import ARKIT_NAMES
 from ...face.headpose import HEAD_POSE_COLUMNS
-from ...atomic import atomic_write
 from ._visemes import phone_visemes
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ...face.animation import Animation
 
 __all__ = ["JSON_FORMAT", "JSON_VERSION", "to_json_dict", "write_json", "read_json"]
 
@@ -151,8 +148,6 @@ def read_json(path: str | os.PathLike[str]) -> "Animation":
     AnimationError
         Not a kmtalk JSON animation, another version, or malformed content.
     """
-    from ...face.animation import Animation
-
     path = Path(path)
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))

@@ -40,17 +40,13 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ...errors import AnimationError
-
-from ...face.arkit import ARKIT_NAMES, LIVE_LINK_FACE_BLENDSHAPES, arkit_table
 from ...atomic import atomic_write
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ...face.animation import Animation
+from ...errors import AnimationError
+from ...face.animation import Animation
+from ...face.arkit import ARKIT_NAMES, LIVE_LINK_FACE_BLENDSHAPES, arkit_table
 
 __all__ = [
     "COUNT_COLUMN",
@@ -245,8 +241,6 @@ class LiveLinkTake:
         rotation becomes ``head_pose`` (no translation). ``clip`` clips
         weights to [0, 1].
         """
-        from ...face.animation import Animation
-
         fps = float(fps or self.fps)
         t = self.times - self.times[0]
         order = np.argsort(t, kind="stable")

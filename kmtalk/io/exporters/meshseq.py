@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ...errors import ExportError
-
 from ...atomic import atomic_files
+from ...errors import ExportError
+from .gltf import vertex_normals
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...face.animation import Animation
@@ -119,7 +119,6 @@ def write_mesh_sequence(
     from trimesh.exchange.obj import export_obj
     from trimesh.exchange.ply import export_ply
 
-    from .gltf import vertex_normals
 
     rig = rig if rig is not None else anim.get_rig()
     paths = frame_paths(pattern, anim.n_frames, first=first)

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # pragma: no cover
-    from ...face.animation import Animation
-    from ...face.rig import Rig
+from ...face.animation import Animation
+from ...face.rig import Rig
 
 __all__ = ["read_npz", "write_npz"]
 
@@ -31,6 +29,4 @@ def write_npz(anim: "Animation", path: str | os.PathLike[str]) -> Path:
 
 def read_npz(path: str | os.PathLike[str], *, rig: "Rig | None" = None) -> "Animation":
     """Read a file written by :func:`write_npz` (:meth:`Animation.load`; ``rig`` is attached)."""
-    from ...face.animation import Animation
-
     return Animation.load(path, rig=rig)

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import AnimationError, RenderError
+from ...face.headpose import rotation_matrices
 from ...face.rig import Rig, default_rig, validate_weights
 from .curves import curve_strip
 from .scene import FaceRenderer
@@ -39,7 +40,6 @@ def _pose_matrices(head_pose: Any, n: int) -> np.ndarray | None:
     """``[T, 4, 4]`` head transforms from ``[T, 6]`` (or ``[T, 3]``) pitch, yaw, roll, tx, ty, tz."""
     if head_pose is None:
         return None
-    from ...face.headpose import rotation_matrices
 
     hp = np.asarray(head_pose, np.float64)
     if hp.ndim != 2 or hp.shape[0] != n or hp.shape[1] not in (3, 6):
