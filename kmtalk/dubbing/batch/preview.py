@@ -29,16 +29,16 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ...atomic import atomic_write
 from ...errors import ExportError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ...face.animation import Animation
-    from ...face.rig import Rig
+from ...face.animation import Animation
+from ...face.headpose import quaternions
+from ...face.rig import Rig, default_rig
+from ...io.exporters.gltf import _corrective_weights, write_gltf
 
 __all__ = ["HEAD_FORMAT", "LINE_FORMAT", "existing_preview", "line_track", "make_line_preview", "preview_path",
            "read_preview", "write_head", "write_preview"]
@@ -84,8 +84,6 @@ def line_track(anim: Animation, rig: Rig | None = None) -> tuple[list[str], np.n
     >>> w.shape[0], names[0], w.dtype
     (4, 'eyeBlinkLeft', dtype('float32'))
     """
-    from ...io.exporters.gltf import _corrective_weights
-
     rig = rig if rig is not None else anim.get_rig()
     weights = np.asarray(anim.weights_for(rig), np.float32)
     extra_names, extra = _corrective_weights(rig, weights)
@@ -133,16 +131,12 @@ def write_preview(anim: Animation, path: str | os.PathLike[str], *, line_id: str
     ExportError
         The animation drives another rig than the default head.
     """
-    from ...face.rig import default_rig
-
     rig = default_rig()
     if anim.rig is not None and anim.rig is not rig and anim.rig.name != rig.name:
         raise ExportError(f"the QC player shows the default head; line {line_id!r} drives rig {anim.rig.name!r}")
     names, weights = line_track(anim, rig)
     pose: dict[str, str] | None = None
     if anim.head_pose is not None:
-        from ...face.headpose import quaternions
-
         quat = quaternions(anim.head_pose).astype(np.float64)
         quat /= np.linalg.norm(quat, axis=1, keepdims=True)
         pose = {"rotation": _f32(quat), "translation": _f32(np.asarray(anim.head_pose)[:, 3:6])}
@@ -193,9 +187,6 @@ def write_head(path: str | os.PathLike[str]) -> Path:
     import tempfile
 
     from ... import __version__
-    from ...face.animation import Animation
-    from ...face.rig import default_rig
-    from ...io.exporters.gltf import write_gltf
 
     path = Path(path)
     rig = default_rig()

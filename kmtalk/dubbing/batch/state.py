@@ -43,6 +43,8 @@ from pathlib import Path
 from typing import Any
 
 from ...atomic import atomic_write
+from ...errors import KmtalkError
+from ...face.animation import Animation
 
 __all__ = [
     "RECORD_FORMAT",
@@ -108,9 +110,6 @@ def output_files(output: Path) -> list[Path]:
 
 
 def _npz_locks(path: Path) -> dict[str, Any] | None:
-    from ...errors import KmtalkError
-    from ...face.animation import Animation
-
     try:
         anim = Animation.load(path)
     except KmtalkError:
