@@ -13,6 +13,7 @@ project module is imported) and reports:
   import of ``b`` written in ``a``; ``from pkg import name`` points at
   ``pkg.name`` when that is a module, else at ``pkg`` (its ``__init__``);
 * project imports written inside functions, in all and by package;
+* which of kmtalk's folders (stages) import which (every import that runs);
 * optionally (``--tests``) the number of tests ``pytest --collect-only -q``
   collects.
 
@@ -162,6 +163,12 @@ def _sccs(graph: dict[str, set[str]]) -> list[list[str]]:
     return sorted(comps, key=lambda c: (-len(c), c))
 
 
+def _stage(module: str) -> str:
+    """``kmtalk.face.rig.rig`` -> ``kmtalk/face``; a loose module is its own stage (``kmtalk/qc``)."""
+    parts = module.split(".")
+    return "/".join(parts[:2])
+
+
 def measure(max_lines: int = 400) -> dict:
     """Collect the structure facts (see the module docstring)."""
     mods = _modules()
@@ -170,6 +177,7 @@ def measure(max_lines: int = 400) -> dict:
     run_graph: dict[str, set[str]] = {m: set() for m in mods}
     all_graph: dict[str, set[str]] = {m: set() for m in mods}
     inside = Counter()
+    stages = Counter()
     long_files = []
     loose = Counter()
     for name, path in mods.items():
@@ -186,6 +194,9 @@ def measure(max_lines: int = 400) -> dict:
             if where == "function" and targets:
                 inside[name.split(".")[0]] += 1
             for t in targets:
+                a, b = _stage(name), _stage(t)
+                if where != "typing" and a != b and a.startswith("kmtalk/") and b.startswith("kmtalk/"):
+                    stages[f"{a} -> {b}"] += 1
                 all_graph[name].add(t)
                 if where != "typing":
                     run_graph[name].add(t)
@@ -200,6 +211,7 @@ def measure(max_lines: int = 400) -> dict:
         "cycles_all_imports": _sccs(all_graph),
         "imports_inside_functions": {"total": sum(inside.values()), **dict(sorted(inside.items()))},
         "loose_modules": dict(sorted(loose.items())),
+        "kmtalk_stage_imports": dict(sorted(stages.items())),
     }
 
 
@@ -240,6 +252,10 @@ def main() -> None:
     inside = res["imports_inside_functions"]
     print("project imports inside functions: " + ", ".join(f"{k} {v}" for k, v in inside.items()))
     print("loose modules beside folders: " + ", ".join(f"{k} {v}" for k, v in res["loose_modules"].items()))
+    shown = {k: v for k, v in res["kmtalk_stage_imports"].items()
+             if not k.endswith(("/errors", "/atomic", "-> kmtalk"))}
+    print("imports between kmtalk's stages (errors, atomic and the package root left out): "
+          + ", ".join(f"{k} {v}" for k, v in shown.items()))
     if "tests" in res:
         print(f"tests collected: {res['tests']}")
 

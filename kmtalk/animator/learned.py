@@ -53,6 +53,8 @@ def shipped_checkpoint() -> Path | None:
 
 @lru_cache(maxsize=4)
 def _load(path: str):  # noqa: ANN202 - KMTalkModel, imported lazily (torch)
+    # Lazy on purpose: completion.checkpoint imports torch, and the prior path (``import kmtalk``,
+    # ``animate(method="prior")``) must never load it (tests/test_package.py checks).
     from completion.checkpoint import load_checkpoint
 
     model = load_checkpoint(path)
