@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     left = video_frames(mp4, args.fps, size, n, face_box(np.asarray(lm["landmarks"]), frame_size), offset)
     video_ap = np.interp(np.arange(len(video_ap)) / video_fps - offset, np.arange(len(video_ap)) / video_fps,
                          video_ap)  # the trace on the audio's clock too
-    strip = trace_strip(video_ap, video_fps, lip_aperture(anim.weights, rig), args.fps, 2 * size, size // 5)
+    strip = trace_strip(video_ap, video_fps, lip_aperture(anim.weights, rig), args.fps, 2 * size, (size // 5) // 2 * 2)
     strip_w = strip.shape[1]
 
     def frames():

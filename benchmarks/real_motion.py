@@ -64,7 +64,7 @@ ROOT = HERE.parent
 CHANNELS = ("jawOpen", "mouthClose", "mouthFunnel", "mouthPucker", "mouthSmileLeft", "mouthSmileRight",
             "mouthStretchLeft", "mouthStretchRight", "mouthRollLower", "mouthRollUpper",
             "mouthLowerDownLeft", "mouthLowerDownRight")
-CANDIDATES = ("real", "synthetic+real")
+CANDIDATES = ("real", "synthetic+real", "synthetic+real+aperture")
 
 
 def read_tsv(path: Path) -> list[dict[str, str]]:
@@ -119,6 +119,45 @@ def fold_view(corpus: Path, rows: list[dict], held_out: set[str], out: Path) -> 
     lines = [json.dumps({**r, "split": "test" if r["group"] in held_out else "train"}) for r in rows]
     (out / "manifest.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
     return out
+
+
+def aperture_finetune(base: Path, corpus: Path, rows: list[dict], run: Path) -> Path:
+    """The shipped model's second stage (``kmtalk finetune``'s loss and settings: 30 full-batch steps,
+    lr 1e-4, anchor 1) on the tracked lip aperture of ``rows``, moved onto the audio's clock by each
+    clip's offset, with the corpus's alignment and keys."""
+    from completion.checkpoint import load_checkpoint, save_checkpoint
+    from completion.keynet import KeyFeatures
+    from completion.training.aperture import ApertureClip, finetune_apertures
+    from kmtalk.finetune import aperture_operator
+    from phoneme.audio import load_audio
+    from phoneme.keys import KeyMotion
+    from phoneme.types import Alignment
+
+    if (run / "checkpoint" / "config.json").is_file():
+        return run / "checkpoint"
+    model = load_checkpoint(base)
+    fps = float(model.config.fps)
+    clips = []
+    for r in rows:
+        samples, _ = load_audio(corpus / r["wav"], sample_rate=int(model.config.sample_rate))
+        lm = np.load(SHARED_DATA / r["source"] / f"{r['id']}.landmarks.npz")
+        ap, vfps = np.asarray(lm["aperture"], np.float64), float(lm["fps"])
+        vt = np.arange(len(ap)) / vfps + float(r["av_offset"])   # video frames on the audio's clock
+        ok = np.isfinite(ap)
+        t = np.arange(int(r["n_frames"])) / fps
+        target = np.full(t.size, np.nan)
+        inside = (t >= vt[ok][0]) & (t <= vt[ok][-1])
+        target[inside] = np.interp(t[inside], vt[ok], ap[ok])
+        alignment = Alignment.load_json(corpus / r["alignment"])
+        keys = [KeyMotion.from_dict(k) for k in json.loads((corpus / r["keys"]).read_text("utf-8"))]
+        clips.append(ApertureClip(r["id"], samples.astype(np.float32),
+                                  KeyFeatures.build(alignment, keys, fps, model.vocab), fps, target))
+    t0 = time.perf_counter()
+    tuned, _ = finetune_apertures(model, clips, aperture_operator(), steps=30, lr=1e-4, anchor=1.0, seed=0)
+    save_checkpoint(tuned, run / "checkpoint", metadata={"command": "benchmarks/real_motion.py aperture stage",
+                                                          "base": str(base), "clips": [r["id"] for r in rows]})
+    logging.info("aperture stage %s in %.0f s", run, time.perf_counter() - t0)
+    return run / "checkpoint"
 
 
 def train_candidate(name: str, view: Path, run: Path, synthetic: Path, steps: dict[str, int]) -> Path:
@@ -232,8 +271,14 @@ def cmd_run(args: argparse.Namespace) -> None:
         view = fold_view(args.corpus, rows, set(groups), args.runs / f"fold{k}" / "data")
         ckpt = {"prior": None, "shipped": args.shipped, "synthetic": args.synthetic}
         for cand in args.candidates:
-            ckpt[cand] = train_candidate(cand, view, args.runs / f"fold{k}" / cand.replace("+", "-"),
-                                         args.synthetic, steps)
+            run = args.runs / f"fold{k}" / cand.replace("+", "-")
+            if cand == "synthetic+real+aperture":
+                base = train_candidate("synthetic+real", view, args.runs / f"fold{k}" / "synthetic-real",
+                                       args.synthetic, steps)
+                ckpt[cand] = aperture_finetune(base, args.corpus, [r for r in rows if r["group"] not in groups],
+                                               run)
+            else:
+                ckpt[cand] = train_candidate(cand, view, run, args.synthetic, steps)
         if args.train_only:
             continue
         for row in (r for r in rows if r["group"] in groups):
