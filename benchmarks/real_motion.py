@@ -128,7 +128,7 @@ def aperture_finetune(base: Path, corpus: Path, rows: list[dict], run: Path) -> 
     from completion.checkpoint import load_checkpoint, save_checkpoint
     from completion.keynet import KeyFeatures
     from completion.training.aperture import ApertureClip, finetune_apertures
-    from kmtalk.finetune import aperture_operator
+    from kmtalk.finetune import aperture_operator, aperture_target
     from phoneme.audio import load_audio
     from phoneme.keys import KeyMotion
     from phoneme.types import Alignment
@@ -141,13 +141,8 @@ def aperture_finetune(base: Path, corpus: Path, rows: list[dict], run: Path) -> 
     for r in rows:
         samples, _ = load_audio(corpus / r["wav"], sample_rate=int(model.config.sample_rate))
         lm = np.load(SHARED_DATA / r["source"] / f"{r['id']}.landmarks.npz")
-        ap, vfps = np.asarray(lm["aperture"], np.float64), float(lm["fps"])
-        vt = np.arange(len(ap)) / vfps + float(r["av_offset"])   # video frames on the audio's clock
-        ok = np.isfinite(ap)
-        t = np.arange(int(r["n_frames"])) / fps
-        target = np.full(t.size, np.nan)
-        inside = (t >= vt[ok][0]) & (t <= vt[ok][-1])
-        target[inside] = np.interp(t[inside], vt[ok], ap[ok])
+        target = aperture_target(lm["aperture"], float(lm["fps"]), int(r["n_frames"]), fps,
+                                 offset=float(r["av_offset"]))   # video frames on the audio's clock
         alignment = Alignment.load_json(corpus / r["alignment"])
         keys = [KeyMotion.from_dict(k) for k in json.loads((corpus / r["keys"]).read_text("utf-8"))]
         clips.append(ApertureClip(r["id"], samples.astype(np.float32),
@@ -186,21 +181,15 @@ def animate_clip(row: dict, corpus: Path, model: str, checkpoint: Path | None) -
 
 def clip_metrics(weights: np.ndarray, captured: np.ndarray, row: dict, rig, lips: np.ndarray) -> dict:
     from kmtalk import ARKIT_NAMES
-    from kmtalk.metrics import lip_aperture, pearson, resample_to
+    from kmtalk.metrics import pearson, weights_lipsync_score
 
     fps = float(row["fps"])
     n = min(len(weights), len(captured))
     w, c = weights[:n], captured[:n]
     lm = np.load(SHARED_DATA / row["source"] / f"{row['id']}.landmarks.npz")
     ap, vfps = np.asarray(lm["aperture"], np.float64), float(lm["fps"])
-    rig_ap = lip_aperture(w, rig)
-
-    def sync(offset: float) -> float:
-        times = np.arange(len(ap)) / vfps + offset
-        ok = np.isfinite(ap) & (times <= (n - 1) / fps)
-        return pearson(resample_to(rig_ap, fps, times[ok]), ap[ok])
-
-    out: dict = {"lipsync": sync(row["av_offset"]), "lipsync_raw": sync(0.0), "r": {}, "vel_ratio": {}}
+    out: dict = {"lipsync": weights_lipsync_score(w, fps, ap, vfps, rig=rig, offset=float(row["av_offset"])),
+                 "lipsync_raw": weights_lipsync_score(w, fps, ap, vfps, rig=rig), "r": {}, "vel_ratio": {}}
     for ch in CHANNELS:
         j = ARKIT_NAMES.index(ch)
         out["r"][ch] = pearson(w[:, j], c[:, j])

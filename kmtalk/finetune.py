@@ -35,7 +35,7 @@ from .videos import load_clip, video_clips
 if TYPE_CHECKING:  # torch stays unimported until a function runs
     from completion.training.aperture import ApertureOperator
 
-__all__ = ["aperture_operator", "finetune_on_videos", "video_aperture_clips"]
+__all__ = ["aperture_operator", "aperture_target", "finetune_on_videos", "video_aperture_clips"]
 
 def aperture_operator(rig: Rig | None = None) -> ApertureOperator:
     """The rig's lip aperture as a differentiable function of ARKit weights (linear blend, no correctives).
@@ -55,6 +55,31 @@ def aperture_operator(rig: Rig | None = None) -> ApertureOperator:
     rig = rig or default_rig()
     idx = [rig.landmarks[name] for name in APERTURE_LANDMARKS]
     return ApertureOperator.from_arrays(rig.targets[:, idx], rig.neutral[idx])
+
+
+def aperture_target(aperture: np.ndarray, video_fps: float, n_frames: int, fps: float, *,
+                    offset: float = 0.0) -> np.ndarray:
+    """A video's tracked aperture on the animation's ``n_frames`` frames at ``fps`` (the fine-tuning target).
+
+    Linear interpolation between tracked frames; NaN outside the tracked span (and everywhere when
+    fewer than two frames were tracked). ``offset`` (seconds, positive when the audio lags the
+    picture) moves video frame ``j`` to audio time ``j / video_fps + offset``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> aperture_target(np.array([0.0, 1.0, np.nan]), 10.0, 4, 20.0).tolist()
+    [0.0, 0.5, 1.0, nan]
+    """
+    ap = np.asarray(aperture, np.float64)
+    vt = np.arange(ap.size) / video_fps + offset
+    ok = np.isfinite(ap)
+    t = np.arange(n_frames) / fps
+    target = np.full(n_frames, np.nan)
+    if ok.sum() >= 2:
+        inside = (t >= vt[ok][0]) & (t <= vt[ok][-1])
+        target[inside] = np.interp(t[inside], vt[ok], ap[ok])
+    return target
 
 
 def video_aperture_clips(model: Any, folder: str | os.PathLike[str], *,
@@ -84,13 +109,7 @@ def video_aperture_clips(model: Any, folder: str | os.PathLike[str], *,
         if name in exclude or (only is not None and name not in only):
             continue
         clip = load_clip(folder, name, text, fps=fps, sample_rate=sr)
-        vt = np.arange(clip.aperture.size) / clip.video_fps
-        ok = np.isfinite(clip.aperture)
-        t = np.arange(clip.n_frames) / fps
-        target = np.full(clip.n_frames, np.nan)
-        if ok.sum() >= 2:
-            inside = (t >= vt[ok][0]) & (t <= vt[ok][-1])
-            target[inside] = np.interp(t[inside], vt[ok], clip.aperture[ok])
+        target = aperture_target(clip.aperture, clip.video_fps, clip.n_frames, fps)
         keys = KeyFeatures.build(clip.alignment, clip.keys, fps, model.vocab)
         out.append(ApertureClip(name, clip.samples.astype(np.float32), keys, fps, target))
     if not out:

@@ -88,8 +88,12 @@ def lipsync_score(anim: "Animation", aperture: np.ndarray, video_fps: float, *, 
 
 
 def weights_lipsync_score(weights: np.ndarray, fps: float, aperture: np.ndarray, video_fps: float, *,
-                          rig: "Rig") -> float:
+                          rig: "Rig", offset: float = 0.0) -> float:
     """:func:`lipsync_score` of bare ARKit weights ``[T, 52]`` at ``fps`` on ``rig``.
+
+    ``offset`` (seconds, positive when the video's audio lags its picture, as in
+    :mod:`kmtalk.capture.offsets`) reads the animation at video time + offset:
+    the score with the clip's A/V offset corrected. 0 is the README's score.
 
     Examples
     --------
@@ -101,7 +105,7 @@ def weights_lipsync_score(weights: np.ndarray, fps: float, aperture: np.ndarray,
     """
     if video_fps <= 0:
         raise AnimationError(f"video fps must be positive, got {video_fps}")
-    times = np.arange(len(aperture)) / video_fps
+    times = np.arange(len(aperture)) / video_fps + offset
     return pearson(resample_to(lip_aperture(weights, rig), fps, times), aperture)
 
 
