@@ -6,6 +6,8 @@ Three steps, each rerunnable (a finished fold run is reused)::
     python benchmarks/real_motion.py folds --corpus corpora/real       # the fold table
     python benchmarks/real_motion.py run --corpus corpora/real --runs runs/real-folds \\
         --synthetic runs/syn/checkpoint --json benchmarks/results/real_motion.json
+    python benchmarks/real_motion.py final --corpus corpora/real --synthetic runs/syn/checkpoint \\
+        --out runs/real-all                                             # the all-data model
     python benchmarks/real_motion.py plot --corpus corpora/real --clip CLIP \\
         --checkpoint runs/real-folds/foldK/synthetic-real/checkpoint            # docs/real-motion-curves.png
 
@@ -30,6 +32,8 @@ all in the same run:
   in-sample**: it was fine-tuned on those 7 clips' apertures;
 - ``synthetic``: the ``--synthetic`` checkpoint alone (no real data);
 - ``real``: trained from scratch on the fold's captured corpus;
+- ``whisper-real``: the same with Whisper tiny.en's frozen encoder states as
+  audio features (``assets/configs/real-whisper.json``) instead of log-mel;
 - ``synthetic+real``: the ``--synthetic`` checkpoint fine-tuned on it.
 
 Metrics per held-out clip (captured curves on the audio's clock, offsets corrected):
@@ -64,7 +68,8 @@ ROOT = HERE.parent
 CHANNELS = ("jawOpen", "mouthClose", "mouthFunnel", "mouthPucker", "mouthSmileLeft", "mouthSmileRight",
             "mouthStretchLeft", "mouthStretchRight", "mouthRollLower", "mouthRollUpper",
             "mouthLowerDownLeft", "mouthLowerDownRight")
-CANDIDATES = ("real", "synthetic+real", "synthetic+real+aperture")
+CANDIDATES = ("real", "whisper-real", "synthetic+real", "synthetic+real+aperture")
+RECIPES = {"real": "real", "whisper-real": "real-whisper", "synthetic+real": "real-finetune"}
 
 
 def read_tsv(path: Path) -> list[dict[str, str]]:
@@ -160,7 +165,7 @@ def train_candidate(name: str, view: Path, run: Path, synthetic: Path, steps: di
 
     if (run / "summary.json").is_file():
         return run / "checkpoint"
-    cfg = TrainConfig.load("real" if name == "real" else "real-finetune")
+    cfg = TrainConfig.load(RECIPES[name])
     init = synthetic if name == "synthetic+real" else None
     t = time.perf_counter()
     train(cfg, view, run, max_steps=steps[name], device="cpu", init=init,
@@ -249,7 +254,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     rows = manifest(args.corpus)
     folds = make_folds(rows, args.folds)
-    steps = {"real": args.steps_scratch, "synthetic+real": args.steps_finetune}
+    steps = {"real": args.steps_scratch, "whisper-real": args.steps_scratch, "synthetic+real": args.steps_finetune}
     rig = kmtalk.default_rig()
     lips = np.asarray(rig.regions["lips"])
     models = ["prior", "shipped", "synthetic", *args.candidates]
@@ -292,6 +297,17 @@ def cmd_run(args: argparse.Namespace) -> None:
             "command": "python benchmarks/real_motion.py " + " ".join(sys.argv[1:]),
             "folds": folds, "steps": steps, "channels": CHANNELS, "summary": table, "clips": results},
             indent=1) + "\n", "utf-8")
+
+
+def cmd_final(args: argparse.Namespace) -> None:
+    """The all-data model: the synthetic+real+aperture recipe on every clip (no held-out speaker)."""
+    import torch
+
+    torch.set_num_threads(args.threads)
+    rows = manifest(args.corpus)
+    steps = {"synthetic+real": args.steps_finetune}
+    base = train_candidate("synthetic+real", args.corpus, args.out / "synthetic-real", args.synthetic, steps)
+    print(aperture_finetune(base, args.corpus, rows, args.out / "synthetic-real-aperture"))
 
 
 def cmd_plot(args: argparse.Namespace) -> None:
@@ -352,6 +368,12 @@ def main() -> None:
     r.add_argument("--steps-scratch", type=int, default=300)
     r.add_argument("--steps-finetune", type=int, default=300)
     r.add_argument("--json", type=Path)
+    fin = sub.add_parser("final", help="train the synthetic+real+aperture recipe on all clips")
+    fin.add_argument("--corpus", type=Path, required=True)
+    fin.add_argument("--synthetic", type=Path, required=True, help="checkpoint trained on the synthetic corpus")
+    fin.add_argument("--out", type=Path, required=True, help="stages go to OUT/synthetic-real[-aperture]")
+    fin.add_argument("--steps-finetune", type=int, default=300)
+    fin.add_argument("--threads", type=int, default=1)
     p = sub.add_parser("plot")
     p.add_argument("--corpus", type=Path, required=True)
     p.add_argument("--clip", required=True)
@@ -361,7 +383,7 @@ def main() -> None:
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    {"build": cmd_build, "folds": cmd_folds, "run": cmd_run, "plot": cmd_plot}[args.cmd](args)
+    {"build": cmd_build, "folds": cmd_folds, "run": cmd_run, "final": cmd_final, "plot": cmd_plot}[args.cmd](args)
 
 
 if __name__ == "__main__":

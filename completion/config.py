@@ -33,7 +33,9 @@ class KMTalkConfig:
     sample_rate : int, default 16000
         Rate audio is resampled to before encoding.
     encoder : str, default "conv_mel"
-        ``"conv_mel"`` or ``"pretrained"`` (then ``encoder_path`` is a local folder).
+        ``"conv_mel"``, ``"pretrained"`` (then ``encoder_path`` is a local folder) or
+        ``"whisper"`` (then ``encoder_path`` names a :mod:`phoneme.whisper` model, default
+        ``"tiny.en"``; needs the ``asr`` extra).
     mel_norm : str, default "fixed"
         The conv-mel encoder's input scaling: ``"fixed"`` or ``"utterance"`` (per-band
         mean and variance over each utterance; see :class:`~completion.encoders.ConvMelEncoder`).
@@ -80,8 +82,8 @@ class KMTalkConfig:
         self.style_defaults = tuple(float(v) for v in self.style_defaults)
         if len(self.style_names) != len(self.style_defaults):
             raise ValueError("style_names and style_defaults must have the same length")
-        if self.encoder not in ("conv_mel", "pretrained"):
-            raise ValueError(f"encoder must be 'conv_mel' or 'pretrained', got {self.encoder!r}")
+        if self.encoder not in ("conv_mel", "pretrained", "whisper"):
+            raise ValueError(f"encoder must be 'conv_mel', 'pretrained' or 'whisper', got {self.encoder!r}")
         if not 0 <= self.overlap_s < self.window_s:
             raise ValueError("need 0 <= overlap_s < window_s")
 

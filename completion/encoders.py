@@ -17,6 +17,9 @@ sample_rate) -> [B, T_audio, out_dim]`` with ``T_audio = N // hop + 1``
   loaded with ``transformers`` **from a local folder only**
   (``local_files_only=True``; nothing is ever downloaded). Its 50 Hz
   output is interpolated to 100 Hz. ``transformers`` is an optional extra.
+- :class:`WhisperEncoder` — Whisper tiny.en's encoder (CTranslate2, frozen,
+  from the ``asr`` extra's pinned weights, see :mod:`phoneme.whisper`) and a
+  small trainable projection. Its 50 Hz states are interpolated to 100 Hz.
 
 Examples
 --------
@@ -33,6 +36,7 @@ import logging
 import os
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -41,7 +45,7 @@ from phoneme.errors import AudioError, BackendUnavailableError, CheckpointError
 
 from .features import FEATURE_RATE, frames_for, hop_for, log_mel
 
-__all__ = ["AudioEncoder", "ConvMelEncoder", "PretrainedSpeechEncoder"]
+__all__ = ["AudioEncoder", "ConvMelEncoder", "PretrainedSpeechEncoder", "WhisperEncoder"]
 
 log = logging.getLogger(__name__)
 
@@ -243,6 +247,85 @@ class PretrainedSpeechEncoder(AudioEncoder):
         h = out.hidden_states[self.layer] if want_hidden else out.last_hidden_state  # [B, T50, D]
         # Frame k of the backbone covers ~[20k, 20k + 25] ms: centre at 20k + 12.5 ms. Sample at j*10 ms.
         return _resample_frames(h, n_out, src_rate=50.0, src_offset=0.0125, dst_rate=FEATURE_RATE)
+
+
+class WhisperEncoder(AudioEncoder):
+    """Whisper's encoder states (frozen, CTranslate2 on the CPU) and a trainable projection, 100 Hz out.
+
+    Each row is cut into windows of at most 30 s (Whisper's context), turned
+    into Whisper's log-mel by faster-whisper's feature extractor, encoded
+    without padding to 30 s (a 6 s window costs a fifth of a padded one), and
+    its 50 Hz states (frame ``k`` centred at ``20 k`` ms) are interpolated to
+    100 Hz. Then: LayerNorm, a linear layer to ``channels``, one residual
+    1-D convolution (GELU, LayerNorm) and a linear layer to ``out_dim``. No
+    gradient reaches Whisper; a checkpoint stores only the projection. Audio
+    must be 16 kHz.
+
+    Parameters
+    ----------
+    name : str, default "tiny.en"
+        A model of :mod:`phoneme.whisper` (its pinned, hash-checked weights).
+    out_dim, channels, kernel : int
+        Output size, hidden width and the convolution's (odd) temporal kernel.
+
+    Raises
+    ------
+    BackendUnavailableError
+        The ``asr`` extra is not installed.
+
+    Examples
+    --------
+    >>> import torch
+    >>> enc = WhisperEncoder(out_dim=32)  # doctest: +SKIP
+    >>> enc(torch.zeros(1, 16000), 16000).shape  # doctest: +SKIP
+    torch.Size([1, 101, 32])
+    """
+
+    _WINDOW_FRAMES = 3000  # 30 s of 10 ms mel frames
+    sample_rate = 16000
+
+    def __init__(self, name: str = "tiny.en", out_dim: int = 128, channels: int = 128, kernel: int = 5) -> None:
+        super().__init__()
+        from phoneme.whisper import load_model
+
+        self.name = name
+        self._whisper = load_model(name, compute_type="float32", threads=max(1, torch.get_num_threads()))
+        width = int(self._encode(torch.zeros(1, 1600)).shape[-1])  # 384 for tiny
+        self.out_dim = out_dim
+        self.norm_in = nn.LayerNorm(width)
+        self.inp = nn.Linear(width, channels)
+        self.conv = nn.Conv1d(channels, channels, kernel, padding=kernel // 2)
+        self.norm = nn.LayerNorm(channels)
+        self.out = nn.Linear(channels, out_dim)
+
+    @torch.no_grad()
+    def _encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Whisper states ``[B, ceil(N / 320), width]`` of 16 kHz rows ``x [B, N]`` (CPU, float32)."""
+        import ctranslate2
+
+        rows = x.detach().to("cpu", torch.float32).numpy()
+        mels = np.stack([self._whisper.feature_extractor(r, padding=0) for r in rows])  # [B, 80, N // 160]
+        states = []
+        for start in range(0, mels.shape[-1], self._WINDOW_FRAMES):
+            chunk = np.ascontiguousarray(mels[..., start:start + self._WINDOW_FRAMES], np.float32)
+            out = self._whisper.model.encode(ctranslate2.StorageView.from_array(chunk), to_cpu=True)
+            states.append(torch.from_numpy(np.array(out)))
+        return torch.cat(states, dim=1)
+
+    def states(self, samples: torch.Tensor, sample_rate: int) -> torch.Tensor:
+        """Whisper's frozen encoder states ``[B, T_audio, width]`` at 100 Hz (before the projection)."""
+        x = _check_samples(samples)
+        if int(sample_rate) != self.sample_rate:
+            raise AudioError(f"the Whisper encoder needs 16000 Hz audio, got {sample_rate} Hz; "
+                             "resample first (completion.features.resample)")
+        h = self._encode(x).to(device=x.device, dtype=self.inp.weight.dtype)
+        return _resample_frames(h, frames_for(x.shape[-1], hop_for(sample_rate)), src_rate=50.0,
+                                src_offset=0.0, dst_rate=FEATURE_RATE)
+
+    def forward(self, samples: torch.Tensor, sample_rate: int, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        h = self.inp(self.norm_in(self.states(samples, sample_rate)))
+        h = h + F.gelu(self.norm(self.conv(h.transpose(1, 2)).transpose(1, 2)))
+        return self.out(h)
 
 
 def _resample_frames(h: torch.Tensor, n_out: int, *, src_rate: float, src_offset: float,

@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from .config import KMTalkConfig
-from .encoders import AudioEncoder, ConvMelEncoder, PretrainedSpeechEncoder
+from .encoders import AudioEncoder, ConvMelEncoder, PretrainedSpeechEncoder, WhisperEncoder
 from .features import frames_for, hop_for
 from .inference import Inference, PredictRequest, resolve_device, window_spans
 from .keynet import KeyFeatures, KeyMotionNet, KeyVocab
@@ -69,6 +69,9 @@ class KMTalkModel(Inference, nn.Module):
                 if not config.encoder_path:
                     raise ValueError("encoder='pretrained' needs encoder_path (a local folder)")
                 encoder = PretrainedSpeechEncoder.from_local_path(config.encoder_path, layer=config.encoder_layer)
+            elif config.encoder == "whisper":
+                encoder = WhisperEncoder(config.encoder_path or "tiny.en", config.audio_dim,
+                                         config.encoder_channels, config.encoder_kernel)
             else:
                 encoder = ConvMelEncoder(config.n_mels, config.encoder_channels, config.audio_dim,
                                          config.encoder_layers, config.encoder_kernel, norm=config.mel_norm)

@@ -151,3 +151,72 @@ def test_encoders_are_deterministic():
     enc = ConvMelEncoder(out_dim=8, channels=8).eval()
     x = torch.from_numpy(np.random.default_rng(0).normal(size=(1, 8000)).astype(np.float32))
     assert torch.equal(enc(x, 16000), enc(x, 16000))
+
+
+# --- Whisper encoder (the asr extra; CI installs it) ---------------------------------------------
+def _whisper_encoder(**kw):
+    from phoneme.whisper import missing_reason
+
+    if missing_reason("tiny.en") is not None:
+        pytest.skip(missing_reason("tiny.en"))
+    from completion.encoders import WhisperEncoder
+
+    torch.manual_seed(0)
+    return WhisperEncoder(**kw).eval()
+
+
+def _flac(speech_dir, stem):
+    import soundfile as sf
+
+    x, sr = sf.read(speech_dir / "librivox" / f"sense_and_sensibility_01_austen_64kb-{stem}.flac", dtype="float32")
+    assert sr == 16000
+    return torch.from_numpy(x)[None]
+
+
+def test_whisper_encoder_shapes_and_rate(speech_dir):
+    enc = _whisper_encoder(out_dim=24, channels=16)
+    x = _flac(speech_dir, "0870")
+    assert enc(x, 16000).shape == (1, frames_for(x.shape[-1], 160), 24)
+    # beyond Whisper's 30 s context the row is encoded in windows and stays one frame per 10 ms
+    long = torch.cat([x] * 5, dim=1)[:, :16000 * 33]
+    states = enc.states(long, 16000)
+    assert states.shape == (1, frames_for(long.shape[-1], 160), 384)
+    assert torch.isfinite(states).all()
+    with pytest.raises(AudioError, match="16000"):
+        enc(torch.zeros(1, 44100), 44100)
+
+
+def test_whisper_states_sit_on_the_audio_clock(speech_dir):
+    """0.5 s of silence in front of real speech moves the states' change pattern by 50 frames (100 Hz):
+    the 50 -> 100 Hz interpolation puts each state at its own time."""
+    enc = _whisper_encoder(out_dim=8, channels=8)
+    x = _flac(speech_dir, "0870")
+    a = enc.states(x, 16000)[0].diff(dim=0).norm(dim=-1).numpy()
+    b = enc.states(torch.cat([torch.zeros(1, 8000), x], dim=1), 16000)[0].diff(dim=0).norm(dim=-1).numpy()
+    corr = [np.corrcoef(a[:len(a) - 60], b[lag:lag + len(a) - 60])[0, 1] for lag in range(100)]
+    assert abs(int(np.argmax(corr)) - 50) <= 2 and max(corr) > 0.8
+
+
+def test_model_with_whisper_encoder_stores_only_the_projection(speech_dir, tmp_path):
+    _whisper_encoder(out_dim=8, channels=8)  # skips without the extra
+    model = KMTalkModel(KMTalkConfig.small(encoder="whisper", encoder_path="tiny.en")).eval()
+    save_checkpoint(model, tmp_path / "ck")
+    weights = next(p for p in (tmp_path / "ck").iterdir() if p.suffix == ".safetensors")
+    assert weights.stat().st_size < 2_000_000  # Whisper's 8M parameters are not in it
+    again = load_checkpoint(tmp_path / "ck").eval()
+    x = _flac(speech_dir, "0880")
+    with torch.no_grad():
+        assert torch.equal(model.encode_audio(x, 16000), again.encode_audio(x, 16000))
+
+
+def test_whisper_encoder_without_the_extra_is_backend_unavailable(monkeypatch):
+    """The asr extra is installed here, so its absence is simulated (the one mock in this file)."""
+    import importlib.util
+
+    from completion.encoders import WhisperEncoder
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "faster_whisper" else real(name, *a))
+    with pytest.raises(BackendUnavailableError, match="asr"):
+        WhisperEncoder()
