@@ -35,7 +35,8 @@ import numpy as np
 
 from .audio import AudioSource, load_audio
 from .errors import TranscriptError
-from .recognize import Recognition, available_recognizer, recognize
+from .recognize import available_recognizer, recognize
+from .types import Recognition
 
 __all__ = ["CheckConfig", "Heard", "TranscriptCheck", "WordErrors", "char_error_rate", "check_transcript", "hear",
            "word_errors"]

@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 
+from . import whisper
 from .audio import AudioSource, load_audio
 from .errors import BackendUnavailableError, TranscriptError
-from .types import Interval
+from .types import Interval, Recognition
 
 __all__ = ["RECOGNIZERS", "Recognition", "available_recognizer", "recognize"]
 
@@ -37,41 +37,6 @@ log = logging.getLogger(__name__)
 
 _SAMPLE_RATE = 16000
 _FRAME_S = 0.01  # pocketsphinx frames are 10 ms
-
-
-@dataclass
-class Recognition:
-    """What the recogniser heard.
-
-    Attributes
-    ----------
-    text : str
-        The recognised words, lower case, space-separated.
-    words : list of Interval
-        Each recognised word with its time span and posterior probability as ``confidence``.
-    confidence : float
-        Mean word posterior or probability (0–1).
-    recognizer : str
-        Who heard it: ``"pocketsphinx"``, ``"whisper-tiny.en"`` or ``"whisper-base"``.
-    language : str or None
-        The language transcribed (Whisper's code; ``"en"`` for pocketsphinx).
-    language_probability : float or None
-        When the language was detected rather than given: its probability.
-    """
-
-    text: str
-    words: list[Interval] = field(default_factory=list)
-    confidence: float = 0.0
-    recognizer: str = "pocketsphinx"
-    language: str | None = "en"
-    language_probability: float | None = None
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON-ready summary (words as ``[label, start, end, confidence]``)."""
-        return {"text": self.text, "recognizer": self.recognizer, "language": self.language,
-                "language_probability": self.language_probability, "confidence": round(self.confidence, 4),
-                "words": [[w.label, round(w.start, 3), round(w.end, 3),
-                           None if w.confidence is None else round(w.confidence, 4)] for w in self.words]}
 
 
 _LOCK = threading.Lock()
@@ -114,8 +79,6 @@ def available_recognizer(language: str | None = "en") -> str | None:
     >>> available_recognizer("en") in ("whisper-tiny.en", "whisper-base", "pocketsphinx")
     True
     """
-    from . import whisper
-
     name = whisper.pick_model(language)
     if whisper.missing_reason(name) is None:
         return f"whisper-{name}"
@@ -156,8 +119,6 @@ def recognize(audio: AudioSource, *, recognizer: str = "auto", language: str | N
     """
     if recognizer not in RECOGNIZERS:
         raise BackendUnavailableError(f"unknown recogniser {recognizer!r}; choose from {', '.join(RECOGNIZERS)}")
-    from . import whisper
-
     if recognizer == "whisper" or (recognizer == "auto" and available_recognizer(language) not in
                                    (None, "pocketsphinx")):
         return whisper.transcribe(audio, language=language, **options)  # type: ignore[arg-type]

@@ -22,7 +22,7 @@ from typing import Any, Iterable
 
 from .errors import AlignmentError
 
-__all__ = ["SILENCE", "Interval", "Alignment", "is_silence", "fill_silence"]
+__all__ = ["SILENCE", "Interval", "Alignment", "Recognition", "is_silence", "fill_silence"]
 
 #: Label of a silence (pause) interval in both the word and the phone tier.
 SILENCE = "sil"
@@ -206,3 +206,38 @@ class Alignment:
         except (OSError, json.JSONDecodeError) as exc:
             raise AlignmentError(f"cannot read alignment JSON {path}: {exc}") from exc
         return cls.from_dict(data)
+
+
+@dataclass
+class Recognition:
+    """What the recogniser heard.
+
+    Attributes
+    ----------
+    text : str
+        The recognised words, lower case, space-separated.
+    words : list of Interval
+        Each recognised word with its time span and posterior probability as ``confidence``.
+    confidence : float
+        Mean word posterior or probability (0–1).
+    recognizer : str
+        Who heard it: ``"pocketsphinx"``, ``"whisper-tiny.en"`` or ``"whisper-base"``.
+    language : str or None
+        The language transcribed (Whisper's code; ``"en"`` for pocketsphinx).
+    language_probability : float or None
+        When the language was detected rather than given: its probability.
+    """
+
+    text: str
+    words: list[Interval] = field(default_factory=list)
+    confidence: float = 0.0
+    recognizer: str = "pocketsphinx"
+    language: str | None = "en"
+    language_probability: float | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready summary (words as ``[label, start, end, confidence]``)."""
+        return {"text": self.text, "recognizer": self.recognizer, "language": self.language,
+                "language_probability": self.language_probability, "confidence": round(self.confidence, 4),
+                "words": [[w.label, round(w.start, 3), round(w.end, 3),
+                           None if w.confidence is None else round(w.confidence, 4)] for w in self.words]}

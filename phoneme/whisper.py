@@ -50,8 +50,7 @@ import numpy as np
 from .assets import asset_path
 from .audio import AudioSource, load_audio
 from .errors import BackendUnavailableError, CheckpointError, TranscriptError
-from .recognize import Recognition
-from .types import Interval
+from .types import Interval, Recognition
 
 __all__ = [
     "MODELS",
