@@ -173,7 +173,7 @@ class Inference:
         style : dict or array, optional
             Style axes by name (``{"jaw": 1.3}``) or all values; default neutral.
         n_frames : int, optional
-            Frames to produce (default ``round(alignment.duration * fps)``).
+            Frames to produce (default ``n_frames_for(alignment.duration, fps)``).
         device : str or torch.device, optional
             ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``…; default: where the model is.
             The model is moved there.

@@ -75,7 +75,7 @@ class KeyMotion:
     Parameters
     ----------
     frame : int
-        Output frame index (``round(time * fps)``, within the phone).
+        Output frame index (``frame_at(time, fps)``, within the phone).
     time : float
         ``frame / fps`` in seconds.
     phone : str
@@ -175,7 +175,7 @@ def select_keys(
         Timed phones (IPA) and words.
     fps : float, default 30
         Output frame rate; frame ``i`` is at ``i / fps`` and there are
-        ``round(duration * fps)`` frames (the last one for a pause that reaches the end).
+        ``n_frames_for(duration, fps)`` frames (the last one for a pause that reaches the end).
     lexicon : Lexicon or str, optional
         Viseme lexicon (default: the bundled English one).
     loudness : array of float, optional

@@ -60,7 +60,7 @@ def frame_loudness(
     fps : float
         Frame rate of the output.
     n_frames : int, optional
-        Number of frames (default ``round(duration * fps)``).
+        Number of frames (default ``n_frames_for(duration, fps)``).
     window : float, default 0.04
         Window length in seconds.
 

@@ -19,6 +19,7 @@ from kmtalk.face.animation import FORMAT_VERSION, Animation
 from kmtalk.face.arkit import ARKIT_INDEX, ARKIT_NAMES
 from kmtalk.errors import AnimationError, AudioError, KmtalkError, LockError
 from kmtalk.face.rig import default_rig
+from phoneme.frames import frame_at
 from phoneme.keys import KeyMotion
 from phoneme.types import Interval
 
@@ -283,14 +284,23 @@ def test_resample_maps_keys_locks_and_timeline(anim):
     assert r.n_frames == round(anim.duration * 24) == 72
     assert [k.kind for k in r.keys] == [k.kind for k in anim.keys]
     for old, new in zip(anim.keys, r.keys):
-        assert new.frame == round(old.time * 24) and new.time == pytest.approx(new.frame / 24)
+        assert new.frame == frame_at(old.time, 24) and new.time == pytest.approx(new.frame / 24)
     ((f_old, ch),) = anim.locks.items()
     ((f_new, ch_new),) = r.locks.items()
-    assert f_new == round(f_old * 24 / 30) and ch_new == ch
+    assert f_new == frame_at(f_old / 30, 24) and ch_new == ch
     assert r.weights[f_new, JAW] == np.float32(ch["jawOpen"])  # locked values stay pinned
     assert r.phones == anim.phones and r.words == anim.words
     with pytest.raises(AnimationError):
         anim.resample(0)
+
+
+def test_halves_round_up_as_everywhere_else():
+    """phoneme.frames' rule (halves up), not Python's round (halves to even: round(2.5) = 2, round(3.5) = 4)."""
+    a = Animation(fps=30, weights=np.full((10, 52), 0.1), locks={5: {"jawOpen": 0.5}, 7: {"jawOpen": 0.2}})
+    r = a.resample(15)  # the locks land on frames 2.5 and 3.5
+    assert sorted(r.locks) == [3, 4] and r.weights[3, JAW] == np.float32(0.5)
+    assert a.slice(2.5 / 30, None).n_frames == 7 and a.slice(3.5 / 30, None).n_frames == 6
+    assert Animation(fps=30, weights=np.zeros((5, 52))).resample(15).n_frames == 3  # 2.5 frames long
 
 
 def test_resample_single_frame():

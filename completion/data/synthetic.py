@@ -24,6 +24,7 @@ import numpy as np
 
 from phoneme.audio import load_audio
 from phoneme.errors import KmtalkError
+from phoneme.frames import n_frames_for
 from phoneme.keys import KeyMotion, select_keys
 from phoneme.loudness import frame_loudness
 from phoneme.types import Alignment
@@ -112,7 +113,7 @@ class SyntheticCorpus:
         src_fps = float(row["fps"])
         values = curves.astype(np.float32)
         if src_fps != self.fps:
-            n = max(round(len(samples) / sr * self.fps), 1)
+            n = n_frames_for(len(samples) / sr, self.fps)
             values = resample_frames(values, src_fps, self.fps, n_out=n)
             if alignment is not None:
                 keys = select_keys(alignment, self.fps, loudness=frame_loudness(samples, sr, self.fps, n_frames=n))

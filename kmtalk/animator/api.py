@@ -272,7 +272,7 @@ def animate(
     Returns
     -------
     Animation
-        ``weights`` [T, 52] in [0, 1] with ``T = round(duration * fps)``, the
+        ``weights`` [T, 52] in [0, 1] with ``T = n_frames_for(duration, fps)``, the
         phones, words, key motions and locks it was made from.
 
     Raises

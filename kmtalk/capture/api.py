@@ -25,14 +25,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import FaceNotFoundError, VideoError
+from phoneme.frames import n_frames_for
 
+from ..errors import FaceNotFoundError, VideoError
 from ..face.animation import Animation
 from ..face.arkit import ARKIT_NAMES
 from .calibrate import REST_PERCENTILE, apply_neutral, neutral_pose
 from .pose import pose_from_matrices
 from .retarget import RetargetMap, identity_map, load_retarget
-from .timing import face_gaps, frame_count, resample_rows
+from .timing import face_gaps, resample_rows
 from .track import Track, track_video
 from .tracker import MODEL_SHA256, UNCAPTURED, require_capture_deps
 from .video import probe_video, read_audio
@@ -112,7 +113,7 @@ def capture_track(track: Track, *, fps: float = 30.0, calibrate: str | int | Non
         log.warning("%s: no face from %.2f s to %.2f s (%.2f s, longer than max_gap %.2f s); "
                     "the curves are interpolated across it", name, g0, g1, g1 - g0, max_gap)
 
-    n = frame_count(track.duration, fps)
+    n = n_frames_for(track.duration, fps)
     raw = resample_rows(track.times, track.blendshapes, fps=fps, n_frames=n)
     raw = np.nan_to_num(raw, nan=0.0)  # only UNCAPTURED columns are NaN here; the mask says so
     calib: dict[str, Any] | None = None
@@ -212,7 +213,7 @@ def capture(video: str | os.PathLike[str], *, fps: float = 30.0, calibrate: str 
     Returns
     -------
     Animation
-        ``weights [T, 52]`` in [0, 1] with ``T = round(duration * fps)``,
+        ``weights [T, 52]`` in [0, 1] with ``T = n_frames_for(duration, fps)``,
         ``head_pose [T, 6]`` (pitch, yaw, roll in radians; translation in
         metres about the take's median, see :mod:`kmtalk.capture.pose`),
         ``audio`` (mono, ``sample_rate``, sample 0 at frame 0), and ``meta``:
@@ -247,7 +248,7 @@ def capture(video: str | os.PathLike[str], *, fps: float = 30.0, calibrate: str 
     track = track_video(info.path, model=model, cache_dir=cache_dir, progress=progress)
     audio = None
     if info.has_audio:
-        duration = frame_count(track.duration, fps) / fps
+        duration = n_frames_for(track.duration, fps) / fps
         audio = read_audio(info.path, start=track.start, duration=duration, sample_rate=sample_rate)
     return capture_track(track, fps=fps, calibrate=calibrate, retarget=retarget, max_gap=max_gap,
                          min_face=min_face, source=str(info.path), audio=audio, rig=rig,

@@ -15,12 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["face_gaps", "frame_count", "resample_rows"]
-
-
-def frame_count(duration: float, fps: float) -> int:
-    """Frames of a take lasting ``duration`` seconds at ``fps``: ``max(1, round(duration * fps))``."""
-    return max(1, round(float(duration) * float(fps)))
+__all__ = ["face_gaps", "resample_rows"]
 
 
 def face_gaps(times: np.ndarray, found: np.ndarray, *, frame_time: float) -> list[tuple[float, float]]:

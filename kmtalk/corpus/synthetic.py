@@ -148,7 +148,7 @@ def make_line(
     alignment : Alignment
         Exact phone timing from espeak's events (IPA).
     weights : ndarray, float32 [T, 52]
-        The prior's ARKit curves; ``T = round(duration * fps)``.
+        The prior's ARKit curves; ``T = n_frames_for(duration, fps)``.
     keys : list of KeyMotion
 
     Raises

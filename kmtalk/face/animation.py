@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from phoneme.frames import frame_at, n_frames_for
 from phoneme.keys import KeyMotion
 from phoneme.types import Interval
 
@@ -288,9 +289,9 @@ class Animation:
 
         Curves and head pose are interpolated linearly between frames (which
         keeps weights inside [0, 1]); the frame count becomes
-        ``max(1, round(duration * fps))``. Key motions move to
-        ``round(time * fps)`` (their ``time`` is updated to match); locks move
-        to ``round(frame * fps / old_fps)``, and locked channels keep their
+        ``n_frames_for(duration, fps)`` (:mod:`phoneme.frames`: halves round up). Key motions move to
+        their nearest frame (their ``time`` is updated to match); locks move
+        to the nearest frame at the new rate, and locked channels keep their
         pinned values exactly at their new frames. When two locks land on the
         same frame their channels merge (the later one wins a shared channel).
 
@@ -313,7 +314,7 @@ class Animation:
         new_fps = float(fps)
         if not math.isfinite(new_fps) or new_fps <= 0:
             raise AnimationError(f"fps must be a positive finite number, got {fps!r}")
-        n_new = max(1, int(round(self.duration * new_fps)))
+        n_new = n_frames_for(self.duration, new_fps)
         t_old = self.times
         t_new = np.arange(n_new, dtype=np.float64) / new_fps
         head = None if self.head_pose is None else interp_columns(t_new, t_old, self.head_pose)
@@ -325,8 +326,8 @@ class Animation:
     def slice(self, start: float | None = None, end: float | None = None) -> "Animation":
         """The frames between two times, as a new animation starting at 0.
 
-        Frames ``round(start * fps)`` up to (excluding) ``round(end * fps)`` are
-        kept. Phones and words are clipped to the span and shifted; keys and
+        Frames ``frame_at(start, fps)`` up to (excluding) ``frame_at(end, fps)`` are
+        kept (the nearest frames, :mod:`phoneme.frames`). Phones and words are clipped to the span and shifted; keys and
         locks inside it are kept with shifted frames; :attr:`audio_offset`
         grows by the start time so the audio stays in sync. ``anim[t0:t1]``
         is the same (times in seconds; no step).
@@ -352,8 +353,8 @@ class Animation:
         >>> anim[0.5:1.2].n_frames, anim.slice(1.0).duration
         (7, 1.0)
         """
-        f0 = 0 if start is None else int(round(float(start) * self.fps))
-        f1 = self.n_frames if end is None else int(round(float(end) * self.fps))
+        f0 = 0 if start is None else frame_at(float(start), self.fps)
+        f1 = self.n_frames if end is None else frame_at(float(end), self.fps)
         f0, f1 = max(0, f0), min(self.n_frames, f1)
         if f1 <= f0:
             raise AnimationError(

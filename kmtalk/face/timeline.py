@@ -16,6 +16,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from phoneme.frames import frame_at
 from phoneme.keys import KeyMotion
 from phoneme.types import Interval
 
@@ -39,20 +40,20 @@ def interp_columns(t_new: np.ndarray, t_old: np.ndarray, values: np.ndarray) -> 
 
 
 def resample_keys(keys: Sequence[KeyMotion], n_new: int, new_fps: float) -> list[KeyMotion]:
-    """Keys moved to ``round(time * new_fps)`` (clamped to the frames), their ``time`` updated to match."""
+    """Keys moved to their nearest frame ``frame_at(time, new_fps)`` (clamped to the frames), their ``time`` updated to match."""
     out = []
     for k in keys:
-        frame = min(n_new - 1, max(0, int(round(k.time * new_fps))))
+        frame = min(n_new - 1, max(0, frame_at(k.time, new_fps)))
         out.append(replace(k, frame=frame, time=frame / new_fps))
     return out
 
 
 def resample_locks(locks: dict[int, dict[str, float]], fps: float, new_fps: float,
                    n_new: int) -> dict[int, dict[str, float]]:
-    """Locks moved to ``round(frame * new_fps / fps)``; two landing on one frame merge (the later wins)."""
+    """Locks moved to their nearest frame at the new rate, ``frame_at(frame / fps, new_fps)``; two landing on one frame merge (the later wins)."""
     out: dict[int, dict[str, float]] = {}
     for f, ch in locks.items():
-        nf = min(n_new - 1, max(0, int(round(f * new_fps / fps))))
+        nf = min(n_new - 1, max(0, frame_at(f / fps, new_fps)))
         out.setdefault(nf, {}).update(ch)
     return out
 

@@ -295,7 +295,7 @@ class Stream:
         return frames
 
     def close(self) -> list[StreamFrame]:
-        """End of the audio: return every remaining frame (the stream then has ``round(duration * fps)``)."""
+        """End of the audio: return every remaining frame (the stream then has ``n_frames_for(duration, fps)``)."""
         if self._closed:
             return []
         t0 = time.perf_counter()

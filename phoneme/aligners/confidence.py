@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..frames import frame_at
 from ..types import SILENCE, Interval
 
 __all__ = ["MismatchConfig", "assess"]
@@ -94,8 +95,8 @@ def _sigmoid(x: float) -> float:
 
 
 def _frames(item: Interval, fps: float, n: int) -> tuple[int, int]:
-    start = min(round(item.start * fps), n)
-    end = min(round(item.end * fps), n)
+    start = min(frame_at(item.start, fps), n)
+    end = min(frame_at(item.end, fps), n)
     return start, end
 
 

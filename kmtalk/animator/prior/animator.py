@@ -121,7 +121,7 @@ def animate_prior(
         Editor locks: exact at their frames; where one pins a channel that a
         closure also pins on the same frame, the editor wins.
     n_frames : int, optional
-        Frames to produce (default ``round(duration * fps)``).
+        Frames to produce (default ``n_frames_for(duration, fps)``).
     loudness_ref_db : float, optional
         The line's median speech level for the jaw's loudness axis (see
         :func:`modulate`); default: measured on ``loudness_db``.

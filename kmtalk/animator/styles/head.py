@@ -39,8 +39,10 @@ import math
 
 import numpy as np
 
-from ...face.arkit import ARKIT_INDEX
+from phoneme.frames import frame_at
+
 from ...errors import KmtalkError
+from ...face.arkit import ARKIT_INDEX
 from .base import BaseStyle, StyleContext
 
 __all__ = ["BLINK_INTERVAL_S", "HeadStyle"]
@@ -135,7 +137,7 @@ class HeadStyle(BaseStyle):
             shape = np.where(u < _CLOSE_S, closing, opening)
             shape = np.where((u < 0) | (u > _CLOSE_S + _HOLD_S + _OPEN_S), 0.0, shape)
             # a blink shorter than a frame still shows: its nearest frame is closed
-            k = round((onset + _CLOSE_S) * fps) - context.start_frame
+            k = frame_at(onset + _CLOSE_S, fps) - context.start_frame
             if 0 <= k < n:
                 shape[k] = max(shape[k], 1.0)
             lid = np.maximum(lid, shape * shape * (3 - 2 * shape))
@@ -165,7 +167,7 @@ class HeadStyle(BaseStyle):
             if draw >= _NOD_PROB or ph.start - last < _NOD_GAP_S:
                 continue
             if level is not None:
-                k = min(max(round(ph.mid * context.fps) - context.start_frame, 0), len(loud) - 1)
+                k = min(max(frame_at(ph.mid, context.fps) - context.start_frame, 0), len(loud) - 1)
                 gain *= float(np.clip(1.0 + (loud[k] - level) / 20.0, 0.5, 1.2))
             nods.append((ph.start + _NOD_PEAK_S, gain))
             last = ph.start
