@@ -70,6 +70,10 @@ log = logging.getLogger(__name__)
 MODELS = ("tiny.en", "base")
 _SAMPLE_RATE = 16000
 _INSTALL = "pip install 'kmtalk[asr]'"
+#: Deterministic decoding: a decode whose text compresses better than this (zlib ratio, faster-whisper's own
+#: loop test) is redone with no repeated 3-gram, instead of faster-whisper's sampling at rising temperatures.
+_LOOP_RATIO = 2.4
+_NO_REPEAT_NGRAM = 3
 #: Language codes (espeak-ng style) that Whisper spells differently.
 _TO_WHISPER = {"cmn": "zh", "nb": "no", "nn": "nn", "fil": "tl", "jv": "jw"}
 
@@ -334,6 +338,15 @@ def transcribe(
     compute_type, threads
         As :func:`load_model`.
 
+    Notes
+    -----
+    Decoding is deterministic: the same audio gives the same words on every
+    call. faster-whisper's default falls back to sampling at rising
+    temperatures when a decode loops, which gave four different transcripts
+    in four calls on one synthetic French line (and failed CI once). Here a
+    decode that loops is redone with beam search that may not repeat a
+    3-gram (``docs/recognition.md``).
+
     Returns
     -------
     Recognition
@@ -368,10 +381,15 @@ def transcribe(
     if code is not None and code not in whisper.supported_languages:
         raise TranscriptError(f"Whisper does not know the language {language!r} (code {code!r}); "
                               "give the transcript instead")
-    segments, info = whisper.transcribe(
-        _samples(audio), language=code if _spec(name)["multilingual"] else "en", beam_size=beam_size,
-        word_timestamps=True, condition_on_previous_text=False, vad_filter=False)
+    samples = _samples(audio)
+    options = dict(language=code if _spec(name)["multilingual"] else "en", beam_size=beam_size, word_timestamps=True,
+                   condition_on_previous_text=False, vad_filter=False, temperature=0.0)
+    segments, info = whisper.transcribe(samples, **options)
     segments = list(segments)  # the generator does the work
+    if any(seg.compression_ratio > _LOOP_RATIO for seg in segments):  # a loop ("pour tous, pour tous, ...")
+        log.info("Whisper %s looped; decoding again without repeated %d-grams", name, _NO_REPEAT_NGRAM)
+        segments, info = whisper.transcribe(samples, no_repeat_ngram_size=_NO_REPEAT_NGRAM, **options)
+        segments = list(segments)
     words: list[Interval] = []
     texts: list[str] = []
     for seg in segments:

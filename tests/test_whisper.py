@@ -192,12 +192,15 @@ def test_languages_from_espeak_speech():
     h = hear(audio, language="fr")
     assert h.language == "fr" and h.recognition.recognizer == "whisper-base"
     assert h.language_guess.language == "fr" and not h.warnings
-    # espeak speech is hard for whisper-base and its int8 decode varies with the CPU's instruction set:
-    # CI heard "je vous ai dit tout à l'heure" for "aujourd'hui nous allons parler" (WER 0.50, CER 0.28).
-    # What this test needs is French words heard as French, so it checks characters and content words.
+    # decoding is deterministic: faster-whisper's sampling fallback once gave four transcripts in four calls here
+    assert hear(audio, language="fr").recognition.text == h.recognition.text
+    # espeak speech is hard for whisper-base and its int8 decode varies with the CPU's instruction set (here:
+    # "je vous plie pour parler" for "aujourd'hui nous allons parler"). What this test needs is French words heard
+    # as French, so the content words below carry it; the character bound only rules out a decode in another
+    # language (measured: an English translation of this line scores CER 0.81, English mixed with "bonjour" 0.69).
     errs = word_errors("bonjour à tous aujourd'hui nous allons parler de la musique et du cinéma français",
                        h.recognition.text, language="fr")
-    assert errs.cer < 0.4
+    assert errs.cer < 0.55
     heard = set(errs.hypothesis)
     assert len({"bonjour", "tous", "musique", "cinéma", "français"} & heard) >= 4, heard
     h = hear(audio, language="en")
