@@ -34,7 +34,10 @@ all in the same run:
 - ``real``: trained from scratch on the fold's captured corpus;
 - ``whisper-real``: the same with Whisper tiny.en's frozen encoder states as
   audio features (``assets/configs/real-whisper.json``) instead of log-mel;
-- ``synthetic+real``: the ``--synthetic`` checkpoint fine-tuned on it.
+- ``synthetic+real``: the ``--synthetic`` checkpoint fine-tuned on it;
+- ``synthetic+real+aperture`` and ``whisper-real+aperture``: that run followed
+  by the shipped model's second stage (30 full-batch steps on the training
+  clips' tracked lip aperture, see :func:`aperture_finetune`).
 
 Metrics per held-out clip (captured curves on the audio's clock, offsets corrected):
 
@@ -68,7 +71,7 @@ ROOT = HERE.parent
 CHANNELS = ("jawOpen", "mouthClose", "mouthFunnel", "mouthPucker", "mouthSmileLeft", "mouthSmileRight",
             "mouthStretchLeft", "mouthStretchRight", "mouthRollLower", "mouthRollUpper",
             "mouthLowerDownLeft", "mouthLowerDownRight")
-CANDIDATES = ("real", "whisper-real", "synthetic+real", "synthetic+real+aperture")
+CANDIDATES = ("real", "whisper-real", "whisper-real+aperture", "synthetic+real", "synthetic+real+aperture")
 RECIPES = {"real": "real", "whisper-real": "real-whisper", "synthetic+real": "real-finetune"}
 
 
@@ -266,8 +269,9 @@ def cmd_run(args: argparse.Namespace) -> None:
         ckpt = {"prior": None, "shipped": args.shipped, "synthetic": args.synthetic}
         for cand in args.candidates:
             run = args.runs / f"fold{k}" / cand.replace("+", "-")
-            if cand == "synthetic+real+aperture":
-                base = train_candidate("synthetic+real", view, args.runs / f"fold{k}" / "synthetic-real",
+            if cand.endswith("+aperture"):  # the aperture stage on top of another candidate's run
+                stem = cand.removesuffix("+aperture")
+                base = train_candidate(stem, view, args.runs / f"fold{k}" / stem.replace("+", "-"),
                                        args.synthetic, steps)
                 ckpt[cand] = aperture_finetune(base, args.corpus, [r for r in rows if r["group"] not in groups],
                                                run)

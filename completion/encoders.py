@@ -35,6 +35,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -286,10 +287,8 @@ class WhisperEncoder(AudioEncoder):
 
     def __init__(self, name: str = "tiny.en", out_dim: int = 128, channels: int = 128, kernel: int = 5) -> None:
         super().__init__()
-        from phoneme.whisper import load_model
-
         self.name = name
-        self._whisper = load_model(name, compute_type="float32", threads=max(1, torch.get_num_threads()))
+        self._threads = max(1, torch.get_num_threads())
         width = int(self._encode(torch.zeros(1, 1600)).shape[-1])  # 384 for tiny
         self.out_dim = out_dim
         self.norm_in = nn.LayerNorm(width)
@@ -297,6 +296,14 @@ class WhisperEncoder(AudioEncoder):
         self.conv = nn.Conv1d(channels, channels, kernel, padding=kernel // 2)
         self.norm = nn.LayerNorm(channels)
         self.out = nn.Linear(channels, out_dim)
+
+    @property
+    def _whisper(self) -> Any:
+        """The frozen CTranslate2 model, from :func:`phoneme.whisper.load_model`'s cache: not an attribute,
+        so the module deep-copies and pickles (the fine-tune copies the model) and copies share one model."""
+        from phoneme.whisper import load_model
+
+        return load_model(self.name, compute_type="float32", threads=self._threads)
 
     @torch.no_grad()
     def _encode(self, x: torch.Tensor) -> torch.Tensor:

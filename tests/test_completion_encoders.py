@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import sys
 
 import numpy as np
@@ -207,6 +208,13 @@ def test_model_with_whisper_encoder_stores_only_the_projection(speech_dir, tmp_p
     x = _flac(speech_dir, "0880")
     with torch.no_grad():
         assert torch.equal(model.encode_audio(x, 16000), again.encode_audio(x, 16000))
+    # the fine-tune (kmtalk finetune, the aperture stage) deep-copies the model: the CTranslate2 model is
+    # shared from phoneme.whisper's cache, not copied (it cannot be), and the copy's projection is its own
+    twin = copy.deepcopy(model)
+    with torch.no_grad():
+        assert torch.equal(twin.encode_audio(x, 16000), model.encode_audio(x, 16000))
+        next(twin.parameters()).add_(1.0)
+        assert not torch.equal(twin.encode_audio(x, 16000), model.encode_audio(x, 16000))
 
 
 def test_whisper_encoder_without_the_extra_is_backend_unavailable(monkeypatch):
