@@ -3,7 +3,7 @@
 For every clip of ../shared/data/video-dev and video-train (39 clips), the
 video is captured with :func:`kmtalk.capture` (30 fps), our rig is driven
 with the captured weights, and the lip-sync score of ../shared/data/README.md
-(:func:`kmtalk.metrics.weights_lipsync_score`: the rig's inner-lip gap over
+(:func:`kmtalk.train.metrics.weights_lipsync_score`: the rig's inner-lip gap over
 its eye-corner distance, resampled to the video frames, Pearson r against the
 clip's stored FaceMesh ``aperture``) is taken. Columns:
 
@@ -53,10 +53,10 @@ def fit_map(data: dict, steps: int = 300) -> tuple[object, dict]:
     """The rejected experiment: a constrained per-channel gain/offset map fitted on video-train's mean r."""
     import torch
 
-    from kmtalk.face.arkit import ARKIT_NAMES as N
     from kmtalk.capture.retarget import RetargetMap
-    from kmtalk.metrics import APERTURE_LANDMARKS
+    from kmtalk.face.arkit import ARKIT_NAMES as N
     from kmtalk.face.rig import default_rig
+    from kmtalk.train.metrics import APERTURE_LANDMARKS
 
     torch.manual_seed(0)
     rig = default_rig()
@@ -126,9 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     from kmtalk.capture import capture_track, track_video
     from kmtalk.capture.retarget import identity_map
     from kmtalk.capture.track import _cache_file
-    from kmtalk.metrics import pearson, weights_lipsync_score
     from kmtalk.face.rig import default_rig
-    from kmtalk.videos import read_aperture
+    from kmtalk.train.metrics import pearson, weights_lipsync_score
+    from kmtalk.train.videos import read_aperture
 
     rig = default_rig()
     t0 = time.perf_counter()

@@ -15,9 +15,9 @@ key-motion frame (``bilabial_closure`` key; for phones shorter than a frame it
 is the only one). Measured on the mesh the renderer draws (``rig.evaluate`` of
 the default head, correctives on):
 
-* **landmark gap** — :func:`kmtalk.metrics.lip_gap_mm`: vertical distance of
+* **landmark gap** — :func:`kmtalk.train.metrics.lip_gap_mm`: vertical distance of
   the rig's inner-lip midpoint landmarks;
-* **contour seal** — :func:`kmtalk.metrics.lip_contour_gaps_mm`: the largest
+* **contour seal** — :func:`kmtalk.train.metrics.lip_contour_gaps_mm`: the largest
   vertical gap between the upper lip's lower edge and the lower lip's upper
   edge over the 7 vertex columns within ±10 mm of the midline (the mouth
   corners are at ±25 mm): the lips are sealed along the central stretch,
@@ -79,7 +79,7 @@ def utterances() -> list[tuple[str, Path, str]]:
 
 def measure(name: str, audio: Path, text: str, rig) -> dict:
     import kmtalk
-    from kmtalk.metrics import lip_contour_gaps_mm, lip_gap_mm
+    from kmtalk.train.metrics import lip_contour_gaps_mm, lip_gap_mm
     from phoneme.lexicon import load_lexicon
 
     lex = load_lexicon()

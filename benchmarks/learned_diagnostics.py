@@ -45,10 +45,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from completion.checkpoint import load_checkpoint
     from kmtalk.animator.closures import closure_locks, meet_locks
-    from kmtalk.metrics import lip_aperture, pearson
     from kmtalk.animator.prior import animate_prior, load_prior_tables
     from kmtalk.face.rig import default_rig
-    from kmtalk.videos import load_clip, video_clips
+    from kmtalk.train.metrics import lip_aperture, pearson
+    from kmtalk.train.videos import load_clip, video_clips
 
     model = load_checkpoint(args.checkpoint).eval()
     rig, tables = default_rig(), load_prior_tables()

@@ -1,6 +1,6 @@
 """Lip-sync on real video (prior): the lip-sync score of ``kmtalk.animate`` on every clip of ../shared/data/video-dev.
 
-The score (../shared/data/README.md, :func:`kmtalk.metrics.lipsync_score`):
+The score (../shared/data/README.md, :func:`kmtalk.train.metrics.lipsync_score`):
 the animation's inner-lip gap (rig landmarks ``upper_lip_inner`` /
 ``lower_lip_inner``, over the outer-eye-corner distance, x and y only) is
 resampled to the video's frame times ``i / fps`` and correlated (Pearson r)
@@ -10,13 +10,13 @@ the mean over the 7 clips, for
 (a) ``kmtalk.animate(wav, asr_transcript)`` — the approximate ASR transcripts of
     ``transcripts_asr.tsv``;
 (b) ``kmtalk.animate(wav)`` — transcript-free (pocketsphinx recognises the speech);
-(c) the **loudness-only baseline**: :func:`kmtalk.metrics.loudness_lipsync_score`
+(c) the **loudness-only baseline**: :func:`kmtalk.train.metrics.loudness_lipsync_score`
     — the RMS of the 16 kHz audio in a 40 ms rectangular window centred on
     each video frame time, in dBFS (floored at −120 dB), correlated with the
     aperture the same way (no lag, no further smoothing).
 
 Diagnostics (not the score): the best r within ±400 ms of shift
-(:func:`kmtalk.metrics.best_lag`; a positive lag means the animation's events
+(:func:`kmtalk.train.metrics.best_lag`; a positive lag means the animation's events
 come after the video's), the baseline with other windows and a 300–3000 Hz
 band, the mean z-scored aperture per viseme (video vs ours, at phone midpoints
 of the ASR alignment), and with ``--ceiling`` an upper bound for any
@@ -98,7 +98,7 @@ def ceiling(per_clip: list[dict], sigma: float = 0.08) -> dict:
         ok = np.isfinite(c["_ap"])
         xs.append(_viseme_timeline(c["_phones"], lex, VISEMES, c["_times"], sigma)[ok])
         ys.append(_z(c["_ap"])[ok])
-    from kmtalk.metrics import pearson
+    from kmtalk.train.metrics import pearson
 
     coef, *_ = np.linalg.lstsq(np.concatenate(xs), np.concatenate(ys), rcond=None)
     r_in = [pearson(x @ coef, y) for x, y in zip(xs, ys)]
@@ -114,7 +114,7 @@ def ceiling(per_clip: list[dict], sigma: float = 0.08) -> dict:
 
 def run_clip(name: str, text: str, rig, lexicon: str | None = None, method: str = "prior") -> dict:
     import kmtalk
-    from kmtalk.metrics import (
+    from kmtalk.train.metrics import (
         best_lag,
         lip_aperture,
         lipsync_score,

@@ -1,7 +1,7 @@
 """Transcript-free lip-sync against with-transcript lip-sync on real video (video-dev and video-train).
 
 For every clip of ../shared/data/video-dev (7) and video-train (32) the lip-sync score
-(:func:`kmtalk.metrics.lipsync_score`: Pearson r of the animation's inner-lip gap with the
+(:func:`kmtalk.train.metrics.lipsync_score`: Pearson r of the animation's inner-lip gap with the
 tracked ``aperture``, see the data README) of ``kmtalk.animate`` made four ways:
 
 * ``whisper`` — transcript-free, Whisper hears the words (``recognizer="auto"`` with the
@@ -89,8 +89,8 @@ def styletalk_alignment(folder: Path, name: str, duration: float):
 
 def run_clip(folder: Path, name: str, text: str, rig, method: str) -> dict:
     import kmtalk
-    from kmtalk.metrics import lipsync_score
-    from kmtalk.videos import read_aperture
+    from kmtalk.train.metrics import lipsync_score
+    from kmtalk.train.videos import read_aperture
     from phoneme.audio import load_audio
 
     wav = folder / f"{name}.wav"

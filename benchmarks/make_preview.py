@@ -150,9 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.disable(logging.WARNING)
     warnings.simplefilter("ignore")
     import kmtalk
-    from kmtalk.metrics import lip_aperture, lipsync_score
     from kmtalk.io.render import render_frames
     from kmtalk.io.render.video import write_mp4
+    from kmtalk.train.metrics import lip_aperture, lipsync_score
 
     size = args.height + args.height % 2
     folder = VIDEO.parent / args.data

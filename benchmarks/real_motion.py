@@ -12,7 +12,7 @@ Three steps, each rerunnable (a finished fold run is reused)::
         --checkpoint runs/real-folds/foldK/synthetic-real/checkpoint            # docs/real-motion-curves.png
 
 ``build`` captures every clip of ``../shared/data/video-dev`` and
-``video-train`` with :func:`kmtalk.corpus.captured.build_captured_corpus`:
+``video-train`` with :func:`kmtalk.train.corpus.captured.build_captured_corpus`:
 transcripts are Whisper tiny.en's (video-train's ``transcripts_asr.tsv``,
 video-dev's ``benchmarks/data/video-dev.whisper-tiny-en.tsv``), A/V offsets are
 the committed table ``benchmarks/results/av_offsets.json``, speakers come from
@@ -63,7 +63,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from _common import SHARED_DATA
 
 HERE = Path(__file__).resolve().parent
@@ -136,7 +135,7 @@ def aperture_finetune(base: Path, corpus: Path, rows: list[dict], run: Path) -> 
     from completion.checkpoint import load_checkpoint, save_checkpoint
     from completion.keynet import KeyFeatures
     from completion.training.aperture import ApertureClip, finetune_apertures
-    from kmtalk.finetune import aperture_operator, aperture_target
+    from kmtalk.train.finetune import aperture_operator, aperture_target
     from phoneme.audio import load_audio
     from phoneme.keys import KeyMotion
     from phoneme.types import Alignment
@@ -189,7 +188,7 @@ def animate_clip(row: dict, corpus: Path, model: str, checkpoint: Path | None) -
 
 def clip_metrics(weights: np.ndarray, captured: np.ndarray, row: dict, rig, lips: np.ndarray) -> dict:
     from kmtalk import ARKIT_NAMES
-    from kmtalk.metrics import pearson, weights_lipsync_score
+    from kmtalk.train.metrics import pearson, weights_lipsync_score
 
     fps = float(row["fps"])
     n = min(len(weights), len(captured))
@@ -232,7 +231,7 @@ def summarize(results: dict, models: list[str], folds: list[list[str]], rows: li
 
 
 def cmd_build(args: argparse.Namespace) -> None:
-    from kmtalk.corpus.captured import build_captured_corpus
+    from kmtalk.train.corpus.captured import build_captured_corpus
 
     clips = clip_table()
     t = time.perf_counter()

@@ -104,8 +104,8 @@ SHIFTS = (-6, -4, -2, 2, 4, 6)  # frames the picture is moved for the A/V offset
 
 def av_offsets(anim, audio) -> tuple[float, list[float]]:
     """QC's A/V offset of an animation, and the errors of its estimate when the picture is shifted."""
-    from kmtalk.metrics import lip_aperture
     from kmtalk.dubbing.qc import av_offset
+    from kmtalk.train.metrics import lip_aperture
 
     ap = lip_aperture(anim.weights, anim.get_rig())
     base, _ = av_offset(ap, anim.fps, *audio)

@@ -23,7 +23,7 @@ Four measurements, each on real speech:
    method, at look-aheads 0.1–0.5 s: the example line, the five LibriVox
    lines (correct transcripts) and the 7 video-dev clips (approximate ASR
    transcripts). Target r ≥ 0.9 at the default 0.3 s.
-4. **Lip-sync on video-dev** (``kmtalk.metrics.lipsync_score``, as
+4. **Lip-sync on video-dev** (``kmtalk.train.metrics.lipsync_score``, as
    ``benchmarks/lipsync.py``), streamed vs offline, with the ASR transcript and
    without one. Target: streamed within 0.05 of offline.
 
@@ -178,7 +178,7 @@ def _inputs() -> list[tuple[str, Path, str]]:
 
 def curves(methods=("prior", "learned")) -> list[dict]:
     import kmtalk
-    from kmtalk.metrics import lip_aperture, pearson
+    from kmtalk.train.metrics import lip_aperture, pearson
     from phoneme.audio import load_audio
 
     rig = kmtalk.default_rig()
@@ -198,7 +198,7 @@ def curves(methods=("prior", "learned")) -> list[dict]:
 
 def lipsync() -> list[dict]:
     import kmtalk
-    from kmtalk.metrics import lipsync_score, weights_lipsync_score
+    from kmtalk.train.metrics import lipsync_score, weights_lipsync_score
     from phoneme.audio import load_audio
 
     rig = kmtalk.default_rig()

@@ -1,12 +1,12 @@
 """Video fine-tuning, held out: does ``kmtalk finetune`` generalise to clips it never saw?
 
 Leave-one-group-out over the clips of ../shared/data/video-dev: for each group,
-fine-tune the base checkpoint (``kmtalk.finetune.finetune_on_videos``, the
+fine-tune the base checkpoint (``kmtalk.train.finetune.finetune_on_videos``, the
 ``kmtalk finetune`` defaults unless overridden) on every *other* clip, then
 score the held-out clips with the public path, ``kmtalk.animate(wav, asr_text,
 checkpoint=...)`` (learned model + the prior's articulatory locks), against the
 same call with ``method="prior"`` and with the base checkpoint. The score is the
-lip-sync score of ../shared/data/README.md (:func:`kmtalk.metrics.lipsync_score`).
+lip-sync score of ../shared/data/README.md (:func:`kmtalk.train.metrics.lipsync_score`).
 
 Clips that share their audio are one group, so a fold never trains on the audio
 it is scored on: two clips are grouped when their 10 ms amplitude envelopes
@@ -89,9 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     import kmtalk
     from completion.checkpoint import save_checkpoint
     from kmtalk.cli.eval import load_model
-    from kmtalk.finetune import finetune_on_videos
-    from kmtalk.metrics import lipsync_score
-    from kmtalk.videos import read_aperture, video_clips
+    from kmtalk.train.finetune import finetune_on_videos
+    from kmtalk.train.metrics import lipsync_score
+    from kmtalk.train.videos import read_aperture, video_clips
 
     base, base_dir = load_model(args.checkpoint)
     clips = dict(video_clips(args.data))

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import kmtalk
-from kmtalk.face.arkit import ARKIT_INDEX
 from kmtalk.errors import AudioError, KmtalkError, LockError, TranscriptError
-from kmtalk.metrics import lip_gap_mm
+from kmtalk.face.arkit import ARKIT_INDEX
+from kmtalk.train.metrics import lip_gap_mm
 
 LIBRI = "sense_and_sensibility_01_austen_64kb-0870"
 

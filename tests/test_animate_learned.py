@@ -14,9 +14,9 @@ import torch
 import kmtalk
 from completion.checkpoint import save_checkpoint
 from completion.model import KMTalkConfig, KMTalkModel
-from kmtalk.face.arkit import ARKIT_INDEX
 from kmtalk.errors import CheckpointError, KmtalkError
-from kmtalk.metrics import lip_gap_mm
+from kmtalk.face.arkit import ARKIT_INDEX
+from kmtalk.train.metrics import lip_gap_mm
 
 LIBRI = "sense_and_sensibility_01_austen_64kb-0870"
 

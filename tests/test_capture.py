@@ -20,10 +20,10 @@ pytest.importorskip("mediapipe", reason="needs the capture extra (pip install 'k
 pytest.importorskip("av", reason="needs the capture extra (pip install 'kmtalk[capture]')")
 
 import kmtalk
-from kmtalk.face.arkit import ARKIT_NAMES
 from kmtalk.capture import capture_track, track_video
 from kmtalk.cli import main
 from kmtalk.errors import AssetError, BackendUnavailableError, FaceNotFoundError, VideoError
+from kmtalk.face.arkit import ARKIT_NAMES
 
 CLIP = "retalking_1"  # 6.1 s, variable frame rate (135 frames, 22.1 fps on average), one face throughout
 FFMPEG = shutil.which("ffmpeg")
@@ -124,8 +124,8 @@ def test_attached_audio_is_the_clips_own_sound_in_sync(anim: kmtalk.Animation, t
 
 
 def test_retargeted_capture_follows_the_real_lips(anim: kmtalk.Animation, track, video_dir: Path) -> None:
-    from kmtalk.metrics import lipsync_score
-    from kmtalk.videos import read_aperture
+    from kmtalk.train.metrics import lipsync_score
+    from kmtalk.train.videos import read_aperture
 
     aperture, vfps = read_aperture(video_dir / f"{CLIP}.landmarks.npz")
     shipped = lipsync_score(anim, aperture, vfps)

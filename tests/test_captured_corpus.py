@@ -15,8 +15,8 @@ from completion.data import SyntheticCorpus
 from kmtalk import ARKIT_NAMES
 from kmtalk.capture.corpus import folder_transcripts
 from kmtalk.cli import main
-from kmtalk.corpus.captured import build_captured_corpus, supervised_channels, to_audio_clock
 from kmtalk.errors import KmtalkError
+from kmtalk.train.corpus.captured import build_captured_corpus, supervised_channels, to_audio_clock
 
 CLIPS = ("pcavs_00010", "pcavs_620900105")   # 4.2 s and 4.3 s, two speakers
 

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import soundfile
 
-from kmtalk.face.arkit import ARKIT_INDEX
-from kmtalk.corpus import SentenceGenerator, generate_corpus, perturb_lexicon
-from kmtalk.corpus.synthetic import make_line
-from kmtalk.errors import KmtalkError
 from kmtalk.animator.prior import animate_prior
+from kmtalk.errors import KmtalkError
+from kmtalk.face.arkit import ARKIT_INDEX
+from kmtalk.train.corpus import SentenceGenerator, generate_corpus, perturb_lexicon
+from kmtalk.train.corpus.synthetic import make_line
 from phoneme.keys import KeyMotion
 from phoneme.lexicon import load_lexicon
 from phoneme.types import Alignment
@@ -54,15 +54,17 @@ def test_command_line_is_reproducible_in_fresh_processes(tmp_path):
     outs = []
     for name in ("a", "b"):
         out = tmp_path / name
-        proc = subprocess.run([sys.executable, "-m", "kmtalk.corpus.synthetic", "--out", str(out),
-                               "--lines", "2", "--seed", "11"], capture_output=True, text=True, timeout=120, check=False)
+        proc = subprocess.run([sys.executable, "-m", "kmtalk.train.corpus.synthetic",
+                               "--out", str(out), "--lines", "2", "--seed", "11"],
+                              capture_output=True, text=True, timeout=120, check=False)
         assert proc.returncode == 0, proc.stderr
         assert "wrote 2 lines" in proc.stdout
         outs.append(out)
     for rel in ("manifest.jsonl", "wav/000001.wav", "curves/000001.npy", "keys/000000.json"):
         assert (outs[0] / rel).read_bytes() == (outs[1] / rel).read_bytes(), rel
-    proc = subprocess.run([sys.executable, "-m", "kmtalk.corpus.synthetic", "--out", str(outs[0]),
-                           "--lines", "1"], capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run([sys.executable, "-m", "kmtalk.train.corpus.synthetic",
+                           "--out", str(outs[0]), "--lines", "1"],
+                          capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 2 and "already holds a corpus" in proc.stderr
 
 

@@ -31,10 +31,10 @@ from completion.keynet import KeyVocab
 from completion.motion_space import VertexPCASpace
 from completion.training.config import DataConfig
 from completion.training.datamodule import EncodedItems, KMTalkDataModule
-from kmtalk.face.animation import Animation
-from kmtalk.corpus import generate_corpus
 from kmtalk.errors import KmtalkError
+from kmtalk.face.animation import Animation
 from kmtalk.io.exporters.livelink import read_livelink_csv, write_livelink_csv
+from kmtalk.train.corpus import generate_corpus
 from phoneme.espeak import synthesize
 
 V = 5

@@ -1,4 +1,4 @@
-"""Fine-tuning on talking-head video (``kmtalk.finetune``, ``completion.training.aperture``, ``kmtalk finetune``).
+"""Fine-tuning on talking-head video (``kmtalk.train.finetune``, ``completion.training.aperture``, ``kmtalk finetune``).
 
 Real clips of ../shared/data/video-dev, a small untrained model (fast), the real rig.
 """
@@ -17,10 +17,10 @@ import kmtalk
 from completion.checkpoint import load_checkpoint, save_checkpoint
 from completion.model import KMTalkConfig, KMTalkModel
 from completion.training.aperture import ApertureClip, finetune_apertures, pearson_loss
-from kmtalk.errors import AnimationError
-from kmtalk.finetune import aperture_operator, video_aperture_clips
 from kmtalk.animator.learned import shipped_checkpoint
-from kmtalk.metrics import lip_aperture
+from kmtalk.errors import AnimationError
+from kmtalk.train.finetune import aperture_operator, video_aperture_clips
+from kmtalk.train.metrics import lip_aperture
 
 CLIP = "retalking_1"
 

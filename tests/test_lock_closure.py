@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import kmtalk
-from kmtalk.metrics import lip_gap_mm
 from kmtalk.dubbing.qc import qc_report
+from kmtalk.train.metrics import lip_gap_mm
 
 ROOT = Path(__file__).resolve().parent.parent
 HELLO = ROOT / "assets" / "examples" / "hello.wav"

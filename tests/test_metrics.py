@@ -6,20 +6,19 @@ clip of ../shared/data/video-dev.
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 
-from kmtalk.face.arkit import ARKIT_INDEX
 from kmtalk.errors import AnimationError, RigError
-from kmtalk.metrics import (
+from kmtalk.face.arkit import ARKIT_INDEX
+from kmtalk.face.rig import default_rig
+from kmtalk.train.metrics import (
     best_lag,
     lip_contour_gaps_mm,
     lip_gap_mm,
     loudness_lipsync_score,
     pearson,
 )
-from kmtalk.face.rig import default_rig
 from phoneme.audio import load_audio
 from phoneme.loudness import frame_loudness
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import kmtalk
-from kmtalk.metrics import lip_gap_mm
+from kmtalk.train.metrics import lip_gap_mm
 from phoneme import align
 from phoneme.aligners.template_synthesis import synthesize_isolated
 from phoneme.errors import AlignmentError, LexiconError, PronunciationError, TranscriptError

@@ -21,9 +21,9 @@ import pytest
 import soxr
 
 import kmtalk
-from kmtalk.face.arkit import ARKIT_INDEX, ARKIT_NAMES
-from kmtalk.errors import AudioError, KmtalkError, TranscriptError
 from kmtalk.animator.prior import load_prior_tables
+from kmtalk.errors import AudioError, KmtalkError, TranscriptError
+from kmtalk.face.arkit import ARKIT_INDEX, ARKIT_NAMES
 from kmtalk.stream import Stream, decode_packet, encode_packet, stream_frames
 from kmtalk.stream.livelink import LiveLinkSender
 from phoneme.audio import load_audio
@@ -236,7 +236,7 @@ def test_background_worker_gives_the_same_frames(speech):
 
 def test_streamed_curves_follow_the_offline_ones(speech):
     """Same audio, same method: the streamed lip aperture tracks offline ``animate`` (benchmarks give r)."""
-    from kmtalk.metrics import lip_aperture
+    from kmtalk.train.metrics import lip_aperture
 
     x, _ = speech
     rig = kmtalk.default_rig()

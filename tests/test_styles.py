@@ -10,9 +10,6 @@ import numpy as np
 import pytest
 
 import kmtalk
-from kmtalk.face.arkit import ARKIT_INDEX
-from kmtalk.errors import KmtalkError
-from kmtalk.metrics import lip_gap_mm
 from kmtalk.animator.prior import animate_prior, load_prior_tables
 from kmtalk.animator.styles import (
     BLINK_INTERVAL_S,
@@ -29,6 +26,9 @@ from kmtalk.animator.styles import (
     style_embedding,
     stylize,
 )
+from kmtalk.errors import KmtalkError
+from kmtalk.face.arkit import ARKIT_INDEX
+from kmtalk.train.metrics import lip_gap_mm
 from phoneme.audio import load_audio
 from phoneme.loudness import frame_loudness
 from phoneme.types import Alignment, Interval

@@ -20,8 +20,8 @@ from completion.motion_space import VertexPCASpace
 from completion.training import TrainConfig, train
 from completion.training.run import read_metrics
 from kmtalk.cli import main
-from kmtalk.corpus import generate_corpus
 from kmtalk.errors import KmtalkError
+from kmtalk.train.corpus import generate_corpus
 from phoneme.espeak import synthesize
 
 

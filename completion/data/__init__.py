@@ -5,7 +5,7 @@ mono audio, the target motion at the model's frame rate in its *native* values
 (ARKit weights ``[T, 52]``, or vertex offsets from the subject's template
 ``[T, V, 3]``), the alignment and key motions when known, and style values.
 
-- :class:`SyntheticCorpus` — the corpus of ``python -m kmtalk.corpus.synthetic``
+- :class:`SyntheticCorpus` — the corpus of ``python -m kmtalk.train.corpus.synthetic``
   (ARKit space, exact alignments, prior keys).
 - :class:`FaceFormerDataset` — VOCASET and BIWI in the FaceFormer/CodeTalker
   layout (``vertices_npy/``, ``wav/``, ``templates.pkl``) and their splits

@@ -1,7 +1,7 @@
-"""The synthetic corpus written by ``python -m kmtalk.corpus.synthetic`` (plain files, ARKit space).
+"""The synthetic corpus of ``python -m kmtalk.train.corpus.synthetic`` (plain files, ARKit space).
 
 Reads ``manifest.jsonl`` and, per line, ``wav/ID.wav``, ``alignments/ID.json``,
-``keys/ID.json`` and ``curves/ID.npy`` (see :mod:`kmtalk.corpus.synthetic`
+``keys/ID.json`` and ``curves/ID.npy`` (see :mod:`kmtalk.train.corpus.synthetic`
 for the layout). The style of a line is its prior's ``jaw`` and ``lip`` axes.
 
 Examples
@@ -67,7 +67,7 @@ class SyntheticCorpus:
         manifest = self.root / "manifest.jsonl"
         if not manifest.is_file():
             raise KmtalkError(f"{self.root} is not a synthetic corpus (no manifest.jsonl); make one with "
-                              "`python -m kmtalk.corpus.synthetic --out DIR --lines N`")
+                              "`python -m kmtalk.train.corpus.synthetic --out DIR --lines N`")
         rows: list[dict[str, Any]] = []
         for n, line in enumerate(manifest.read_text("utf-8").splitlines(), 1):
             if not line.strip():

@@ -19,7 +19,7 @@ Measured held-out gains and the recipe are in docs/training.md §7.
 
 The rig's aperture is linear in the blendshape weights up to the gap's norm; the
 rig is handed in as arrays (:meth:`ApertureOperator.from_arrays`), so this module
-needs nothing from :mod:`kmtalk` (``kmtalk.finetune`` builds it from a ``Rig``).
+needs nothing from :mod:`kmtalk` (``kmtalk.train.finetune`` builds it from a ``Rig``).
 
 Examples
 --------
@@ -159,7 +159,7 @@ def finetune_apertures(
     clips : sequence of ApertureClip
         At least one, each with at least 3 frames of target.
     operator : ApertureOperator
-        The rig's aperture (:func:`kmtalk.finetune.aperture_operator`).
+        The rig's aperture (:func:`kmtalk.train.finetune.aperture_operator`).
     steps : int, default 30
     lr : float, default 1e-4
     anchor : float, default 1.0
@@ -178,7 +178,7 @@ def finetune_apertures(
     --------
     >>> from completion.model import KMTalkConfig, KMTalkModel
     >>> model = KMTalkModel(KMTalkConfig.small())
-    >>> clips = [...]  # ApertureClip list; kmtalk.finetune.video_aperture_clips builds them  # doctest: +SKIP
+    >>> clips = [...]  # ApertureClip list; kmtalk.train.finetune.video_aperture_clips builds them  # doctest: +SKIP
     >>> tuned, result = finetune_apertures(model, clips, op, steps=30)  # doctest: +SKIP
     """
     if not clips:

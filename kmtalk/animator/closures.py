@@ -53,7 +53,7 @@ from ..face.animation import Animation
 from ..face.arkit import ARKIT_INDEX
 from ..face.locks import Locks, apply_locks, merge_locks, resolve_locks
 from ..face.rig import Rig
-from ..metrics import lip_gap_mm
+from ..train.metrics import lip_gap_mm
 
 if TYPE_CHECKING:  # pragma: no cover
     from .prior.poses import PriorTables

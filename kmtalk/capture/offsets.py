@@ -4,7 +4,7 @@ Real footage often carries its audio a little late or early (the shared
 data's README: video ahead of the audio by 60–220 ms in real sets). The
 estimate is the lag in ``[-max_offset, max_offset]`` (10 ms steps) that
 maximises Pearson's r between the tracked lip aperture and an audio-driven
-aperture, using :func:`kmtalk.metrics.best_lag`. Two audio-driven signals:
+aperture, using :func:`kmtalk.train.metrics.best_lag`. Two audio-driven signals:
 
 - ``"prior"`` (default): the lip aperture of kmtalk's linguistic prior
   animated from the audio (:func:`kmtalk.animate`, ``method="prior"``, the
@@ -110,8 +110,8 @@ def _loudness(samples: np.ndarray, sample_rate: int, window: float) -> np.ndarra
 def _prior_aperture(samples: np.ndarray, sample_rate: int, fps: float, n_frames: int,
                     transcript: str | None) -> np.ndarray:
     from ..animator.api import animate
-    from ..metrics import lip_aperture, resample_to
     from ..face.rig import default_rig
+    from ..train.metrics import lip_aperture, resample_to
 
     prior = animate((np.asarray(samples, np.float32), int(sample_rate)), transcript, method="prior", fps=fps)
     ap = lip_aperture(prior.weights, default_rig())
@@ -156,7 +156,7 @@ def aperture_audio_offset(aperture: np.ndarray, fps: float, samples: np.ndarray,
     TranscriptError, AlignmentError
         ``signal="prior"`` could not align the speech.
     """
-    from ..metrics import best_lag, pearson, resample_to
+    from ..train.metrics import best_lag, pearson, resample_to
 
     ap = np.asarray(aperture, np.float64).reshape(-1)
     if signal not in SIGNALS:
@@ -179,7 +179,7 @@ def estimate_av_offset(anim: Animation, *, signal: str = "prior", transcript: st
                        max_offset: float = MAX_OFFSET, step: float = 0.01, window: float = 0.04) -> AVOffset:
     """Offset of a captured :class:`~kmtalk.Animation`'s audio against its lips.
 
-    The aperture is the rig's (:func:`kmtalk.metrics.lip_aperture` of the
+    The aperture is the rig's (:func:`kmtalk.train.metrics.lip_aperture` of the
     weights), which after the default retargeting follows the tracked lips;
     :func:`kmtalk.capture` with ``estimate_offset=True`` uses the tracked
     landmarks themselves and stores the result in ``meta["av_offset"]``.
@@ -197,7 +197,7 @@ def estimate_av_offset(anim: Animation, *, signal: str = "prior", transcript: st
     >>> kmtalk.capture.estimate_av_offset(anim, transcript="what is said").offset  # doctest: +SKIP
     0.12
     """
-    from ..metrics import lip_aperture
+    from ..train.metrics import lip_aperture
 
     audio = anim.load_audio()
     if audio is None:

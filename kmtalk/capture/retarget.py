@@ -149,7 +149,7 @@ def solve_lip_gap(weights: np.ndarray, target: np.ndarray, rig: Rig, *, channel:
                   steps: int = 41) -> np.ndarray:
     """Set ``channel`` per frame so that the rig's lip aperture equals ``target``.
 
-    The aperture is :func:`kmtalk.metrics.lip_aperture`'s (inner-lip gap over
+    The aperture is :func:`kmtalk.train.metrics.lip_aperture`'s (inner-lip gap over
     outer-eye-corner distance, x and y). For each frame the aperture is
     evaluated with ``channel`` at ``steps`` values in [0, 1] (the other
     channels as given, the rig's clamps and correctives applied); the value
@@ -163,7 +163,7 @@ def solve_lip_gap(weights: np.ndarray, target: np.ndarray, rig: Rig, *, channel:
     weights : ndarray [T, 52]
     target : ndarray [T]
     rig : Rig
-        Needs the :data:`~kmtalk.metrics.APERTURE_LANDMARKS`.
+        Needs the :data:`~kmtalk.train.metrics.APERTURE_LANDMARKS`.
     channel : str, default "jawOpen"
     steps : int, default 41
 
@@ -175,13 +175,13 @@ def solve_lip_gap(weights: np.ndarray, target: np.ndarray, rig: Rig, *, channel:
     --------
     >>> import numpy as np
     >>> from kmtalk.face.rig import default_rig
-    >>> from kmtalk.metrics import lip_aperture
+    >>> from kmtalk.train.metrics import lip_aperture
     >>> rig = default_rig()
     >>> w = solve_lip_gap(np.zeros((2, 52), np.float32), np.array([0.05, 0.15]), rig)
     >>> [round(float(a), 3) for a in lip_aperture(w, rig)]
     [0.05, 0.15]
     """
-    from ..metrics import APERTURE_LANDMARKS
+    from ..train.metrics import APERTURE_LANDMARKS
 
     w = np.asarray(weights, np.float32)
     t = np.asarray(target, np.float64).reshape(-1)

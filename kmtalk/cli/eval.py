@@ -5,7 +5,7 @@ What is measured depends on the folder:
 - **ARKit data** (synthetic corpus, Live Link takes): mean absolute error of
   the 52 weights and of the jaw/mouth channels against the targets
   (:func:`completion.metrics.arkit_error`), and the bilabial closure rate
-  (:func:`kmtalk.metrics.closure_rate` on the default head at every p/b/m key
+  (:func:`kmtalk.train.metrics.closure_rate` on the default head at every p/b/m key
   frame); the same for the prior animator when the utterance has an alignment.
 - **Mesh data** (VOCASET/BIWI, FaceFormer layout): LVE and FDD exactly as
   CodeTalker computes them (:mod:`completion.metrics`; they need the lip and
@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from ..videos import is_video_folder, load_clip, video_clips
+from ..train.videos import is_video_folder, load_clip, video_clips
 from .common import emit
 
 __all__ = ["add_parser", "evaluate_data", "evaluate_videos", "load_model", "run"]
@@ -107,12 +107,12 @@ def evaluate_data(model: Any, data: Path, *, split: str = "test", limit: int | N
     from phoneme.keys import select_keys
     from phoneme.loudness import frame_loudness
 
-    from ..face.arkit import ARKIT_NAMES
-    from ..errors import KmtalkError
-    from ..io.exporters.livelink import read_livelink_csv
-    from ..metrics import closure_rate
     from ..animator.prior import animate_prior
+    from ..errors import KmtalkError
+    from ..face.arkit import ARKIT_NAMES
     from ..face.rig import default_rig
+    from ..io.exporters.livelink import read_livelink_csv
+    from ..train.metrics import closure_rate
 
     layout = detect_layout(data)
     fps = float(model.config.fps)
@@ -187,9 +187,9 @@ def evaluate_data(model: Any, data: Path, *, split: str = "test", limit: int | N
 def evaluate_videos(model: Any, folder: Path, *, limit: int | None = None, prior: bool = True) -> dict[str, Any]:
     """Lip-sync score and closure rate on talking-head videos; see the module docstring."""
     from ..animator.closures import closure_locks, meet_locks
-    from ..metrics import closure_rate
     from ..animator.prior import animate_prior, load_prior_tables
     from ..face.rig import default_rig
+    from ..train.metrics import closure_rate
 
     rig = default_rig()
     tables = load_prior_tables()

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from completion.checkpoint import CONFIG_NAME, save_checkpoint
 
     from ..errors import CheckpointError
-    from ..finetune import finetune_on_videos
+    from ..train.finetune import finetune_on_videos
     from .eval import load_model
 
     if (args.out / CONFIG_NAME).exists() and not args.force:

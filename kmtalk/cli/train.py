@@ -26,7 +26,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "train", help=HELP,
         description=(
             "Train KMTalk's key-motion network and completion transformer with PyTorch Lightning. "
-            "DATA is a synthetic corpus (python -m kmtalk.corpus.synthetic), VOCASET/BIWI in the "
+            "DATA is a synthetic corpus (python -m kmtalk.train.corpus.synthetic), VOCASET/BIWI in the "
             "FaceFormer layout (vertices_npy/, wav/, templates.pkl) or Live Link Face takes "
             "(NAME.csv + NAME.wav). The run folder gets safetensors checkpoints (checkpoint/ = best "
             "on validation, last/), metrics.csv, training_curve.png and summary.json. See docs/training.md."

@@ -13,7 +13,7 @@
     entry has place ``bilabial`` (/p b m/), the rule key selection uses; the
     approximant [β] and fricative [ɸ] share the PP viseme but never shut the
     lips, so they are not counted: the vertical inner-lip
-    gap on the rig (:func:`kmtalk.metrics.lip_gap_mm`) is measured at the
+    gap on the rig (:func:`kmtalk.train.metrics.lip_gap_mm`) is measured at the
     phone's frames and its closure key frame; a closure is *missed* when the
     smallest gap there exceeds ``closure_threshold_mm`` (1 mm; the default
     head's lips at rest are 0.24 mm apart).
@@ -27,7 +27,7 @@
     transcript-free animation, and re-timing issues.
 ``av_offset_ms`` (audio–visual offset)
     Estimated by :func:`av_sync`: the animation's lip aperture
-    (:func:`kmtalk.metrics.lip_aperture`) cross-correlated at 100 Hz over lags
+    (:func:`kmtalk.train.metrics.lip_aperture`) cross-correlated at 100 Hz over lags
     of ±500 ms with the sound's timing — the alignment's phones as an expected
     aperture (``av_reference`` ``"phones"``), or the audio's loudness envelope
     when there are no phones (``"loudness"``). **Sign convention (ITU-R
@@ -69,7 +69,7 @@ from ..animator.prior.poses import VISEME_INDEX, load_prior_tables
 from ..errors import AnimationError, AudioError, KmtalkError
 from ..face.animation import Animation
 from ..face.rig import Rig
-from ..metrics import lip_aperture, lip_gap_mm
+from ..train.metrics import lip_aperture, lip_gap_mm
 from .correspond import viseme_labeller
 
 __all__ = [
@@ -359,7 +359,7 @@ def av_sync(
 ) -> AVSync | None:
     """Estimate how far an animation's mouth is shifted against its sound.
 
-    The rig's lip aperture (:func:`kmtalk.metrics.lip_aperture`) is
+    The rig's lip aperture (:func:`kmtalk.train.metrics.lip_aperture`) is
     cross-correlated at 100 Hz, over lags of ``±max_offset``, with a
     reference for the sound's timing:
 

@@ -29,7 +29,7 @@ captured weights at video time ``i / fps - offset``, held at the ends.
 
 Examples
 --------
->>> from kmtalk.corpus.captured import supervised_channels
+>>> from kmtalk.train.corpus.captured import supervised_channels
 >>> len(supervised_channels()), supervised_channels()[:2]
 (30, ('jawForward', 'jawLeft'))
 """
@@ -47,7 +47,7 @@ import numpy as np
 
 from phoneme.errors import AlignmentError, KmtalkError
 
-from ..atomic import atomic_write
+from ...atomic import atomic_write
 
 __all__ = ["SUPERVISED_PREFIXES", "build_captured_corpus", "captured_line", "supervised_channels",
            "to_audio_clock"]
@@ -60,7 +60,7 @@ SUPERVISED_PREFIXES = ("jaw", "mouth", "cheek")
 
 def supervised_channels() -> tuple[str, ...]:
     """The ARKit names that a captured corpus takes from the video (jaw, mouth and cheek channels)."""
-    from .. import ARKIT_NAMES
+    from ... import ARKIT_NAMES
 
     return tuple(n for n in ARKIT_NAMES if n.startswith(SUPERVISED_PREFIXES))
 
@@ -130,10 +130,10 @@ def captured_line(video: str | os.PathLike[str], transcript: str, *, offset: flo
     from phoneme.audio import load_audio
     from phoneme.loudness import frame_loudness
 
-    from .. import ARKIT_NAMES
-    from ..capture import capture
-    from ..animator.prior import animate_prior
-    from ..animator.prior.coarticulation import n_frames_for
+    from ... import ARKIT_NAMES
+    from ...animator.prior import animate_prior
+    from ...animator.prior.coarticulation import n_frames_for
+    from ...capture import capture
 
     anim = capture(video, fps=fps, cache_dir=cache_dir, estimate_offset=offset is None,
                    transcript=transcript if offset is None else None)

@@ -1,6 +1,6 @@
 """Training corpora made by kmtalk itself: espeak-ng speech with prior-animated ARKit targets.
 
-See :mod:`kmtalk.corpus.synthetic` (``python -m kmtalk.corpus.synthetic``) and
+See :mod:`kmtalk.train.corpus.synthetic` (``python -m kmtalk.train.corpus.synthetic``) and
 ``docs/training.md``. Models trained on this corpus learn the prior animator's
 behaviour plus audio-driven variation; they cannot learn anything the prior
 does not already do.
@@ -18,7 +18,7 @@ _WHERE = {"CorpusLine": "synthetic", "generate_corpus": "synthetic", "make_line"
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy, so that ``python -m kmtalk.corpus.synthetic`` does not import the module twice.
+    # Lazy, so that ``python -m kmtalk.train.corpus.synthetic`` does not import the module twice.
     if name in _WHERE:
         return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

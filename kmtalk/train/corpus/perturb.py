@@ -9,7 +9,7 @@ the mouth moves between shapes, not the shapes.
 Examples
 --------
 >>> import numpy as np
->>> from kmtalk.corpus.perturb import perturb_lexicon
+>>> from kmtalk.train.corpus.perturb import perturb_lexicon
 >>> from phoneme.lexicon import load_lexicon
 >>> data = perturb_lexicon(np.random.default_rng(0))
 >>> lex = load_lexicon(data)

@@ -2,13 +2,13 @@
 
 For every line the generator
 
-1. picks a sentence (:class:`~kmtalk.corpus.text.SentenceGenerator`), an
+1. picks a sentence (:class:`~kmtalk.train.corpus.text.SentenceGenerator`), an
    English espeak-ng voice with a random variant, a speaking rate and a pitch,
    and synthesises it at 16 kHz with silence before and after;
 2. reads the phone timing from espeak's own events
    (:meth:`phoneme.espeak.Synthesis.to_alignment` — exact, no aligner);
 3. animates it with the prior (:func:`kmtalk.prior.animate_prior`) using a
-   randomly perturbed lexicon (:func:`~kmtalk.corpus.perturb.perturb_lexicon`),
+   randomly perturbed lexicon (:func:`~kmtalk.train.corpus.perturb.perturb_lexicon`),
    random JALI ``jaw``/``lip`` style axes and the line's loudness (which drives
    the jaw);
 4. writes plain files::
@@ -31,12 +31,12 @@ corpus exactly.
 
 Command line::
 
-    python -m kmtalk.corpus.synthetic --out corpus/ --lines 300 --seed 0
+    python -m kmtalk.train.corpus.synthetic --out corpus/ --lines 300 --seed 0
 
 Examples
 --------
 >>> import tempfile
->>> from kmtalk.corpus.synthetic import generate_corpus
+>>> from kmtalk.train.corpus.synthetic import generate_corpus
 >>> with tempfile.TemporaryDirectory() as d:
 ...     lines = generate_corpus(d, 1, seed=0)
 ...     lines[0].n_frames > 0, lines[0].sample_rate
@@ -65,7 +65,7 @@ from phoneme.lexicon import load_lexicon
 from phoneme.loudness import frame_loudness
 from phoneme.types import Alignment
 
-from ..animator.prior import animate_prior, n_frames_for
+from ...animator.prior import animate_prior, n_frames_for
 from .perturb import perturb_lexicon
 from .text import SentenceGenerator
 
@@ -135,7 +135,7 @@ def make_line(
     jaw, lip : float
         JALI style axes of the prior.
     lexicon : Lexicon, dict or str, optional
-        Lexicon for the prior (e.g. from :func:`~kmtalk.corpus.perturb.perturb_lexicon`).
+        Lexicon for the prior (e.g. from :func:`~kmtalk.train.corpus.perturb.perturb_lexicon`).
     fps : float, default 30
     sample_rate : int, default 16000
     pad : (float, float)
@@ -297,7 +297,7 @@ def generate_corpus(
     pad : (float, float)
         Range of the silence added before and after each line (seconds).
     dominance_spread, timing_spread, global_spread : float
-        Lexicon perturbation (see :func:`~kmtalk.corpus.perturb.perturb_lexicon`).
+        Lexicon perturbation (see :func:`~kmtalk.train.corpus.perturb.perturb_lexicon`).
     split_every : int, default 20
         Of every ``split_every`` lines one goes to ``"val"`` and one to ``"test"``
         (0: all ``"train"``).
@@ -325,7 +325,8 @@ def generate_corpus(
     for sub in ("wav", "alignments", "keys", "curves"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     settings: dict[str, Any] = {
-        "format_version": FORMAT_VERSION, "generator": "kmtalk.corpus.synthetic", "seed": int(seed),
+        "format_version": FORMAT_VERSION, "generator": "kmtalk.train.corpus.synthetic",
+        "seed": int(seed),
         "lines": int(lines), "fps": float(fps), "sample_rate": int(sample_rate),
         "voices": list(voices) if voices else _english_voices(), "variants": list(variants),
         "rate": list(rate), "pitch": list(pitch), "jaw": list(jaw), "lip": list(lip), "pad": list(pad),
@@ -351,9 +352,9 @@ def generate_corpus(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m kmtalk.corpus.synthetic``: generate a corpus; returns the exit status."""
+    """``python -m kmtalk.train.corpus.synthetic``: generate a corpus; returns the exit status."""
     p = argparse.ArgumentParser(
-        prog="python -m kmtalk.corpus.synthetic",
+        prog="python -m kmtalk.train.corpus.synthetic",
         description="Generate a synthetic training corpus: espeak-ng speech with exact phone timing "
                     "and ARKit targets from kmtalk's prior animator (randomised coarticulation and style).",
     )
@@ -371,7 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows = generate_corpus(args.out, args.lines, seed=args.seed, fps=args.fps, workers=args.workers,
                                overwrite=args.overwrite)
     except (KmtalkError, ValueError) as exc:
-        print(f"kmtalk.corpus.synthetic: error: {exc}", file=sys.stderr)
+        print(f"kmtalk.train.corpus.synthetic: error: {exc}", file=sys.stderr)
         return 2
     hours = sum(r.duration for r in rows) / 3600.0
     print(f"wrote {len(rows)} lines ({hours * 60:.1f} min of speech) to {args.out}")

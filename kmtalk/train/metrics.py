@@ -10,7 +10,7 @@ where both exist.
 Examples
 --------
 >>> import numpy as np
->>> from kmtalk.metrics import pearson
+>>> from kmtalk.train.metrics import pearson
 >>> round(pearson(np.array([0., 1, 2, 3]), np.array([0., 2, 4, 7])), 3)
 0.994
 """
@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from .errors import AnimationError, RigError
+from ..errors import AnimationError, RigError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .face.animation import Animation
-    from .face.rig import Rig
+    from ..face.animation import Animation
+    from ..face.rig import Rig
 
 __all__ = ["APERTURE_LANDMARKS", "pearson", "lip_aperture", "lip_gap_mm", "resample_to", "lipsync_score",
            "weights_lipsync_score", "closure_rate", "lip_contour_gaps_mm", "loudness_lipsync_score", "best_lag"]

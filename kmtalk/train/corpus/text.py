@@ -11,7 +11,7 @@ Three sources, drawn at random per line (shares set by ``mix``):
 Examples
 --------
 >>> import numpy as np
->>> from kmtalk.corpus.text import SentenceGenerator
+>>> from kmtalk.train.corpus.text import SentenceGenerator
 >>> gen = SentenceGenerator()
 >>> s = gen.sentence(np.random.default_rng(0))
 >>> isinstance(s, str) and len(s.split()) >= 3
@@ -29,7 +29,7 @@ import numpy as np
 
 from phoneme.assets import asset_path
 
-from ..errors import AssetError
+from ...errors import AssetError
 
 __all__ = ["DEFAULT_MIX", "SentenceGenerator"]
 

@@ -1,7 +1,7 @@
 """Fine-tune a trained model on talking-head videos so its lips open like real speakers' do.
 
 The end-to-end side of :mod:`completion.training.aperture`: read a video folder
-(:mod:`kmtalk.videos`), align each clip's transcript (or recognise its speech),
+(:mod:`kmtalk.train.videos`), align each clip's transcript (or recognise its speech),
 select its keys, resample the tracked aperture to the model's frames, build the
 rig's aperture operator, and fine-tune. ``kmtalk finetune`` is the CLI.
 
@@ -11,7 +11,7 @@ clip out) are in docs/training.md §7.
 
 Examples
 --------
->>> from kmtalk.finetune import finetune_on_videos
+>>> from kmtalk.train.finetune import finetune_on_videos
 >>> from kmtalk.cli.eval import load_model
 >>> model, _ = load_model("runs/b")  # doctest: +SKIP
 >>> tuned, result = finetune_on_videos(model, "../shared/data/video-dev")  # doctest: +SKIP
@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import AnimationError
+from ..errors import AnimationError
+from ..face.rig import Rig, default_rig
 from .metrics import APERTURE_LANDMARKS
-from .face.rig import Rig, default_rig
 from .videos import load_clip, video_clips
 
 if TYPE_CHECKING:  # torch stays unimported until a function runs
@@ -43,7 +43,7 @@ def aperture_operator(rig: Rig | None = None) -> ApertureOperator:
     Examples
     --------
     >>> import numpy as np, torch
-    >>> from kmtalk.metrics import lip_aperture
+    >>> from kmtalk.train.metrics import lip_aperture
     >>> from kmtalk.face.rig import default_rig
     >>> op = aperture_operator()
     >>> w = np.zeros((1, 52), np.float32); w[0, 25] = 0.5  # jawOpen
@@ -91,7 +91,7 @@ def video_aperture_clips(model: Any, folder: str | os.PathLike[str], *,
     model : KMTalkModel
         Gives the sample rate, fps and key vocabulary.
     folder : path
-        ``NAME.wav`` + ``NAME.landmarks.npz`` (+ transcript); see :mod:`kmtalk.videos`.
+        ``NAME.wav`` + ``NAME.landmarks.npz`` (+ transcript); see :mod:`kmtalk.train.videos`.
     exclude : names to leave out (e.g. held-out clips).
     only : names to keep (default all).
 

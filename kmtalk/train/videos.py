@@ -11,7 +11,7 @@ Used by ``kmtalk eval`` (lip-sync score) and ``kmtalk finetune``.
 
 Examples
 --------
->>> from kmtalk.videos import video_clips
+>>> from kmtalk.train.videos import video_clips
 >>> [name for name, _ in video_clips("../shared/data/video-dev")][:1]  # doctest: +SKIP
 ['hdtf_WDA_AlexandriaOcasioCortez_000']
 """
@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import AnimationError
+from ..errors import AnimationError
 
 if TYPE_CHECKING:
     from phoneme.keys import KeyMotion
     from phoneme.types import Alignment
 
-    from .face.rig import Rig
+    from ..face.rig import Rig
 
 __all__ = ["VideoClip", "is_video_folder", "load_clip", "read_aperture", "video_clips"]
 
@@ -133,7 +133,7 @@ def load_clip(folder: str | os.PathLike[str], name: str, text: str | None, *, fp
     from phoneme.keys import select_keys
     from phoneme.loudness import frame_loudness
 
-    from .animator.prior import n_frames_for
+    from ..animator.prior import n_frames_for
 
     folder = Path(folder)
     samples, sr = load_audio(folder / f"{name}.wav", sample_rate=sample_rate)
