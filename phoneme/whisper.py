@@ -21,14 +21,7 @@ Audio longer than Whisper's 30 s context is transcribed window by window by
 faster-whisper: each window starts where the last complete segment of the
 previous one ended, so no word is lost or repeated at a seam
 (``tests/test_whisper.py`` checks a seam in real speech). Whisper gives the
-words; the forced aligners still time the phones.
-
-Examples
---------
->>> from phoneme.whisper import transcribe
->>> r = transcribe("tests/data/speech/librivox/sense_and_sensibility_01_austen_64kb-0880.flac")  # doctest: +SKIP
->>> r.recognizer, r.text  # doctest: +SKIP
-('whisper-tiny.en', 'He was not an ill-disposed young man.')
+words (:func:`transcribe`); the forced aligners still time the phones.
 """
 
 from __future__ import annotations
@@ -70,10 +63,7 @@ log = logging.getLogger(__name__)
 MODELS = ("tiny.en", "base")
 _SAMPLE_RATE = 16000
 _INSTALL = "pip install 'kmtalk[asr]'"
-#: Deterministic decoding: a decode whose text compresses better than this (zlib ratio, faster-whisper's own
-#: loop test) is redone with no repeated 3-gram, instead of faster-whisper's sampling at rising temperatures.
-_LOOP_RATIO = 2.4
-_NO_REPEAT_NGRAM = 3
+_LOOP_RATIO, _NO_REPEAT_NGRAM = 2.4, 3  # a decode compressing better than this loops: redo it without 3-gram repeats
 #: Language codes (espeak-ng style) that Whisper spells differently.
 _TO_WHISPER = {"cmn": "zh", "nb": "no", "nn": "nn", "fil": "tl", "jv": "jw"}
 
@@ -323,6 +313,9 @@ def transcribe(
 ) -> Recognition:
     """Recognise speech with Whisper: words with times and probabilities.
 
+    Deterministic: a decode that loops is redone without repeated 3-grams,
+    not sampled (``docs/recognition.md``, "Same audio, same words").
+
     Parameters
     ----------
     audio : path or (samples, sample_rate)
@@ -337,15 +330,6 @@ def transcribe(
         Beam search width (1 is greedy decoding).
     compute_type, threads
         As :func:`load_model`.
-
-    Notes
-    -----
-    Decoding is deterministic: the same audio gives the same words on every
-    call. faster-whisper's default falls back to sampling at rising
-    temperatures when a decode loops, which gave four different transcripts
-    in four calls on one synthetic French line (and failed CI once). Here a
-    decode that loops is redone with beam search that may not repeat a
-    3-gram (``docs/recognition.md``).
 
     Returns
     -------
