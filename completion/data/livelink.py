@@ -14,7 +14,7 @@ earlier. Rows are interpolated onto the ``fps`` grid. Without
 (and ``test`` is empty).
 
 The CSV parser is given as ``reader`` (this package does not import
-:mod:`kmtalk`): :func:`kmtalk.exporters.livelink.read_livelink_csv`, or any
+:mod:`kmtalk`): :func:`kmtalk.io.exporters.livelink.read_livelink_csv`, or any
 callable returning an object with ``times`` [T] (seconds) and ``weights``
 [T, 52] in ARKit order. ``kmtalk train`` passes kmtalk's reader.
 """
@@ -67,7 +67,7 @@ class LiveLinkDataset:
                  reader: Callable[[Path], Any] | None = None, audio_offset: float = 0.0,
                  cache_dir: str | os.PathLike[str] | None = None, limit: int | None = None) -> None:
         if reader is None:
-            raise ValueError("LiveLinkDataset needs reader= (e.g. kmtalk.exporters.livelink.read_livelink_csv)")
+            raise ValueError("LiveLinkDataset needs reader= (e.g. kmtalk.io.exporters.livelink.read_livelink_csv)")
         if split not in ("train", "val", "test", "all"):
             raise ValueError(f"split must be train, val, test or all, got {split!r}")
         self.root = Path(root)

@@ -1,4 +1,4 @@
-"""Head pose from MediaPipe's facial transformation matrices, in :mod:`kmtalk.headpose`'s convention.
+"""Head pose from MediaPipe's facial transformation matrices, in :mod:`kmtalk.face.headpose`'s convention.
 
 MediaPipe's matrix maps its canonical face (centimetres; x towards the
 person's left as seen in the image, y up, face looking +z) into camera space

@@ -117,7 +117,7 @@ class RetargetMap:
 
         ``aperture [T]`` (the tracked lip gap over eye distance, per frame) is
         needed for the lip-gap solve; without it the solve is skipped.
-        ``rig`` defaults to :func:`kmtalk.rig.default_rig`.
+        ``rig`` defaults to :func:`kmtalk.face.rig.default_rig`.
         """
         m, b = self.matrix()
         out = np.clip(np.asarray(weights, np.float64) @ m + b, 0.0, 1.0).astype(np.float32)

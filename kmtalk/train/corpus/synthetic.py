@@ -7,7 +7,7 @@ For every line the generator
    and synthesises it at 16 kHz with silence before and after;
 2. reads the phone timing from espeak's own events
    (:meth:`phoneme.espeak.Synthesis.to_alignment` — exact, no aligner);
-3. animates it with the prior (:func:`kmtalk.prior.animate_prior`) using a
+3. animates it with the prior (:func:`kmtalk.animator.prior.animate_prior`) using a
    randomly perturbed lexicon (:func:`~kmtalk.train.corpus.perturb.perturb_lexicon`),
    random JALI ``jaw``/``lip`` style axes and the line's loudness (which drives
    the jaw);
