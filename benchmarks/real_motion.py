@@ -128,7 +128,8 @@ def fold_view(corpus: Path, rows: list[dict], held_out: set[str], out: Path) -> 
     return out
 
 
-def aperture_finetune(base: Path, corpus: Path, rows: list[dict], run: Path) -> Path:
+def aperture_finetune(base: Path, corpus: Path, rows: list[dict], run: Path,
+                      command: str = "benchmarks/real_motion.py aperture stage") -> Path:
     """The shipped model's second stage (``kmtalk finetune``'s loss and settings: 30 full-batch steps,
     lr 1e-4, anchor 1) on the tracked lip aperture of ``rows``, moved onto the audio's clock by each
     clip's offset, with the corpus's alignment and keys."""
@@ -156,7 +157,7 @@ def aperture_finetune(base: Path, corpus: Path, rows: list[dict], run: Path) -> 
                                   KeyFeatures.build(alignment, keys, fps, model.vocab), fps, target))
     t0 = time.perf_counter()
     tuned, _ = finetune_apertures(model, clips, aperture_operator(), steps=30, lr=1e-4, anchor=1.0, seed=0)
-    save_checkpoint(tuned, run / "checkpoint", metadata={"command": "benchmarks/real_motion.py aperture stage",
+    save_checkpoint(tuned, run / "checkpoint", metadata={"command": command,
                                                           "base": str(base), "clips": [r["id"] for r in rows]})
     logging.info("aperture stage %s in %.0f s", run, time.perf_counter() - t0)
     return run / "checkpoint"
@@ -310,7 +311,8 @@ def cmd_final(args: argparse.Namespace) -> None:
     rows = manifest(args.corpus)
     steps = {"synthetic+real": args.steps_finetune}
     base = train_candidate("synthetic+real", args.corpus, args.out / "synthetic-real", args.synthetic, steps)
-    print(aperture_finetune(base, args.corpus, rows, args.out / "synthetic-real-aperture"))
+    command = "python benchmarks/real_motion.py " + " ".join(sys.argv[1:])  # the shipped model's recipe
+    print(aperture_finetune(base, args.corpus, rows, args.out / "synthetic-real-aperture", command=command))
 
 
 def cmd_plot(args: argparse.Namespace) -> None:

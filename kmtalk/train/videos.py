@@ -18,7 +18,6 @@ Examples
 
 from __future__ import annotations
 
-import csv
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..capture.corpus import folder_transcripts
 from ..errors import AnimationError
 
 if TYPE_CHECKING:
@@ -40,19 +40,12 @@ __all__ = ["VideoClip", "is_video_folder", "load_clip", "read_aperture", "video_
 def video_clips(folder: str | os.PathLike[str]) -> list[tuple[str, str | None]]:
     """``(name, transcript or None)`` for every ``NAME.landmarks.npz`` with a ``NAME.wav``, sorted by name."""
     folder = Path(folder)
-    texts: dict[str, str] = {}
-    tsv = folder / "transcripts_asr.tsv"
-    if tsv.is_file():
-        with open(tsv, encoding="utf-8", newline="") as fh:
-            rows = list(csv.reader(fh, delimiter="\t"))
-        texts = {r[0]: r[1] for r in rows[1:] if len(r) >= 2}
+    texts = folder_transcripts(folder)
     clips = []
     for npz in sorted(folder.glob("*.landmarks.npz")):
         name = npz.name[: -len(".landmarks.npz")]
-        if not (folder / f"{name}.wav").is_file():
-            continue
-        txt = folder / f"{name}.txt"
-        clips.append((name, txt.read_text("utf-8") if txt.is_file() else texts.get(name)))
+        if (folder / f"{name}.wav").is_file():
+            clips.append((name, texts.get(name)))
     return clips
 
 
