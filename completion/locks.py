@@ -68,6 +68,7 @@ def apply_lock_arrays(
     *,
     fps: float = 30.0,
     bounds: tuple[float, float] | None = (0.0, 1.0),
+    reference: np.ndarray | None = None,
 ) -> np.ndarray:
     """Bend ``values [T, C]`` smoothly through locks, exactly at the locked frames and channels.
 
@@ -86,6 +87,12 @@ def apply_lock_arrays(
     bounds : (float, float) or None, default (0, 1)
         Clamp the result to this range (None: no clamp). Locked values are
         written exactly, after the clamp.
+    reference : ndarray [T, C], optional
+        Curves that set each pull's width (the distance to cover at the lock
+        and the natural change nearby) instead of ``values``. The learned path
+        passes its prediction without locks: the model, given a pin far from
+        its free motion, bends only the few frames next to it, and a width
+        measured on that bump would keep the bump.
 
     Returns
     -------
@@ -113,7 +120,10 @@ def apply_lock_arrays(
         if bounds is not None:
             np.clip(out, bounds[0], bounds[1], out=out)
         return out.astype(np.float32)
-    steps = np.abs(np.diff(base, axis=0)).max(axis=1) if n > 1 else np.zeros(1)
+    ref = base if reference is None else np.asarray(reference, dtype=np.float64)
+    if ref.shape != base.shape:
+        raise ValueError(f"reference must be shaped like values {base.shape}, got {ref.shape}")
+    steps = np.abs(np.diff(ref, axis=0)).max(axis=1) if n > 1 else np.zeros(1)
     reach = int(round(MAX_WINDOW_S * fps))
     for c in np.flatnonzero(mask.any(axis=0)):
         sel = mask[:, c]
@@ -124,7 +134,7 @@ def apply_lock_arrays(
         for k, (f, v) in enumerate(zip(fr, vals)):
             f = int(f)
             natural = float(steps[max(f - reach, 0):f + reach].max(initial=0.0))
-            width = _window(v - base[f, c], natural, fps)
+            width = _window(v - ref[f, c], natural, fps)
             left = min(width, f - int(fr[k - 1])) if k > 0 else width
             right = min(width, int(fr[k + 1]) - f) if k + 1 < len(fr) else width
             lo, hi = max(f - left, 0), min(f + right, n - 1)

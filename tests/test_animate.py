@@ -62,11 +62,8 @@ def test_alignment_from_textgrid_skips_aligning(speech_dir):
     assert any(k.kind == "bilabial_closure" for k in a.keys) or a.keys
 
 
-# The learned path's pull is capped at 0.5 s like the prior's; its output moves less from frame to
-# frame, so a large pin (jawOpen 0.9 here) steps in up to 7 % above the largest natural step
-# (measured 0.079 vs 0.074) — the cap, not the model, sets it. Prior: within the natural step.
-@pytest.mark.parametrize(("method", "pop_margin"), [("prior", 1.0), ("learned", 1.1)])
-def test_locks_exact_smooth_and_survive_transcript_edit(libri, tmp_path, method, pop_margin):
+@pytest.mark.parametrize("method", ["prior", "learned"])
+def test_locks_exact_smooth_and_survive_transcript_edit(libri, tmp_path, method):
     wav, text = libri
     locks = {30: {"jawOpen": 0.9, "mouthSmileLeft": 0.5}, 2.0: "ou", 70: {"mouthClose": 0.0}}
     a = kmtalk.animate(wav, text, locks=locks, method=method)
@@ -74,10 +71,15 @@ def test_locks_exact_smooth_and_survive_transcript_edit(libri, tmp_path, method,
     assert a.weights[30, ARKIT_INDEX["mouthSmileLeft"]] == np.float32(0.5)
     assert a.weights[70, ARKIT_INDEX["mouthClose"]] == 0.0
     assert set(a.locks) == {30, 60, 70}
-    # No pop: the step into the lock is within the largest natural step nearby.
+    # No pop: the curve arrives with the largest natural step nearby at most, and no step around the pin
+    # exceeds that plus the steepest pull the 0.5 s cap allows (1.5 x distance / 15 frames). The learned
+    # model, given the pin, used to bend only the frames next to it: 0.26-0.31 per frame, 3-6x natural.
     free = kmtalk.animate(wav, text, method=method)
     natural = np.abs(np.diff(free.weights[15:45], axis=0)).max()
-    assert abs(a.weights[30, 17] - a.weights[29, 17]) <= pop_margin * natural + 1e-6
+    jaw = ARKIT_INDEX["jawOpen"]
+    assert abs(a.weights[30, jaw] - a.weights[29, jaw]) <= natural + 1e-6
+    cap = 1.5 * abs(0.9 - free.weights[30, jaw]) / 15
+    assert np.abs(np.diff(a.weights[15:46, jaw])).max() <= natural + cap
     # Regenerate after a transcript edit (one word changed) with the stored locks, via a JSON file.
     path = tmp_path / "locks.json"
     path.write_text(json.dumps({str(f): v for f, v in a.locks.items()}))

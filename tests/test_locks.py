@@ -116,3 +116,22 @@ def test_bad_locks_file(tmp_path):
         read_locks_file(bad)
     with pytest.raises(LockError, match="cannot read"):
         read_locks_file(tmp_path / "none.json")
+
+
+def test_reference_sets_the_pull_width():
+    """A curve that already jumps to the pin in two frames (the learned model's bump) keeps the jump when
+    widths come from the curve itself; with the free motion as the reference the pull spans the 0.5 s cap."""
+    free = np.full((61, 52), 0.2, np.float32)
+    free[:, 0] += 0.01 * np.sin(np.arange(61) / 3)  # some natural motion nearby
+    bump = free.copy()
+    bump[28:33, ARKIT_INDEX["jawOpen"]] = [0.5, 0.8, 0.9, 0.8, 0.5]
+    locks = resolve_locks({30: {"jawOpen": 0.9}}, n_frames=61, fps=30)
+    jaw = ARKIT_INDEX["jawOpen"]
+    narrow = apply_locks(bump, locks, fps=30)
+    wide = apply_locks(bump, locks, fps=30, reference=free)
+    assert narrow[30, jaw] == wide[30, jaw] == np.float32(0.9)
+    assert np.abs(np.diff(narrow[:, jaw])).max() >= 0.3 - 1e-6        # the bump stays
+    assert np.abs(np.diff(wide[:, jaw])).max() < 0.1                  # spread over the cap
+    assert wide[15, jaw] == pytest.approx(0.2, abs=1e-6)              # and no further than 0.5 s
+    with pytest.raises(ValueError, match="reference"):
+        apply_locks(bump, locks, fps=30, reference=free[:10])

@@ -258,7 +258,8 @@ def merge_locks(base: Locks, override: Locks) -> Locks:
     return Locks(frames, mask, values)
 
 
-def apply_locks(weights: np.ndarray, locks: Locks, *, fps: float = 30.0) -> np.ndarray:
+def apply_locks(weights: np.ndarray, locks: Locks, *, fps: float = 30.0,
+                reference: np.ndarray | None = None) -> np.ndarray:
     """Return ``weights`` bent smoothly through every lock (exact at the locked frames).
 
     Each locked channel is blended towards its locked value with a pull
@@ -279,12 +280,16 @@ def apply_locks(weights: np.ndarray, locks: Locks, *, fps: float = 30.0) -> np.n
     locks : Locks
     fps : float, default 30
         Frame rate (sets the 0.5 s maximum pull window).
+    reference : ndarray [T, 52], optional
+        Curves that set the pulls' widths instead of ``weights``
+        (:func:`completion.locks.apply_lock_arrays`).
 
     Returns
     -------
     ndarray, float32 [T, 52], in [0, 1], equal to the lock values at locked channels.
     """
-    return apply_lock_arrays(weights, locks.frames, locks.mask, locks.values, fps=fps, bounds=(0.0, 1.0))
+    return apply_lock_arrays(weights, locks.frames, locks.mask, locks.values, fps=fps, bounds=(0.0, 1.0),
+                             reference=reference)
 
 
 def read_locks_file(path: str | Path) -> dict[str, Any]:
