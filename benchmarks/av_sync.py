@@ -56,11 +56,17 @@ def shifted(anim: Animation, seconds: float, phones: bool) -> Animation:
 
 
 def main() -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--checkpoint", help="the learned model: a folder or shipped model name (default: the default)")
+    args = ap.parse_args()
     rows: dict[tuple[str, str, float], list[tuple[float | None, bool | None]]] = {}
     for name, wav, text, grid in lines():
         for method in ("prior", "auto"):
-            anim = (kmtalk.animate(wav, text, method=method) if grid is None
-                    else kmtalk.animate(wav, None, alignment=grid, method=method))
+            kw = {"checkpoint": args.checkpoint} if method == "auto" and args.checkpoint else {}
+            anim = (kmtalk.animate(wav, text, method=method, **kw) if grid is None
+                    else kmtalk.animate(wav, None, alignment=grid, method=method, **kw))
             for ref in ("phones", "loudness"):
                 for s in SHIFTS:
                     rep = qc_report(shifted(anim, s, ref == "phones"))

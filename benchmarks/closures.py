@@ -77,13 +77,13 @@ def utterances() -> list[tuple[str, Path, str]]:
     return out
 
 
-def measure(name: str, audio: Path, text: str, rig) -> dict:
+def measure(name: str, audio: Path, text: str, rig, checkpoint: str | None = None) -> dict:
     import kmtalk
     from kmtalk.train.metrics import lip_contour_gaps_mm, lip_gap_mm
     from phoneme.lexicon import load_lexicon
 
     lex = load_lexicon()
-    anim = kmtalk.animate(str(audio), text)
+    anim = kmtalk.animate(str(audio), text, checkpoint=checkpoint)
     fps, n = anim.fps, anim.weights.shape[0]
     keys = {}
     for k in anim.keys:
@@ -136,6 +136,7 @@ def measure(name: str, audio: Path, text: str, rig) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    ap.add_argument("--checkpoint", help="a model folder or shipped model name (default: the default model)")
     args = ap.parse_args(argv)
     logging.disable(logging.WARNING)
     warnings.simplefilter("ignore")
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rig = kmtalk.default_rig()
     t0 = time.perf_counter()
-    rows = [measure(name, audio, text, rig) for name, audio, text in utterances()]
+    rows = [measure(name, audio, text, rig, args.checkpoint) for name, audio, text in utterances()]
     keys = ("bilabials", "keyed", "closed_landmark", "closed_seal", "closed_touch", "frames", "frames_landmark",
             "frames_seal")
     total = {k: sum(r[k] for r in rows) for k in keys}

@@ -304,15 +304,19 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 
 def cmd_final(args: argparse.Namespace) -> None:
-    """The all-data model: the synthetic+real+aperture recipe on every clip (no held-out speaker)."""
+    """The all-data model: ``--candidate``'s recipe on every clip (no held-out speaker)."""
     import torch
 
     torch.set_num_threads(args.threads)
     rows = manifest(args.corpus)
-    steps = {"synthetic+real": args.steps_finetune}
-    base = train_candidate("synthetic+real", args.corpus, args.out / "synthetic-real", args.synthetic, steps)
+    stem = args.candidate.removesuffix("+aperture")
+    steps = {"real": args.steps_scratch, "whisper-real": args.steps_scratch, "synthetic+real": args.steps_finetune}
+    base = train_candidate(stem, args.corpus, args.out / stem.replace("+", "-"), args.synthetic, steps)
+    if stem == args.candidate:
+        print(base)
+        return
     command = "python benchmarks/real_motion.py " + " ".join(sys.argv[1:])  # the shipped model's recipe
-    print(aperture_finetune(base, args.corpus, rows, args.out / "synthetic-real-aperture", command=command))
+    print(aperture_finetune(base, args.corpus, rows, args.out / args.candidate.replace("+", "-"), command=command))
 
 
 def cmd_plot(args: argparse.Namespace) -> None:
@@ -373,10 +377,13 @@ def main() -> None:
     r.add_argument("--steps-scratch", type=int, default=300)
     r.add_argument("--steps-finetune", type=int, default=300)
     r.add_argument("--json", type=Path)
-    fin = sub.add_parser("final", help="train the synthetic+real+aperture recipe on all clips")
+    fin = sub.add_parser("final", help="train one candidate's recipe on all clips")
     fin.add_argument("--corpus", type=Path, required=True)
     fin.add_argument("--synthetic", type=Path, required=True, help="checkpoint trained on the synthetic corpus")
-    fin.add_argument("--out", type=Path, required=True, help="stages go to OUT/synthetic-real[-aperture]")
+    fin.add_argument("--candidate", default="synthetic+real+aperture", choices=CANDIDATES)
+    fin.add_argument("--out", type=Path, required=True,
+                     help="stages go to OUT/<candidate's run>[-aperture], e.g. OUT/synthetic-real-aperture")
+    fin.add_argument("--steps-scratch", type=int, default=300)
     fin.add_argument("--steps-finetune", type=int, default=300)
     fin.add_argument("--threads", type=int, default=1)
     p = sub.add_parser("plot")

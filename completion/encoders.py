@@ -308,14 +308,15 @@ class WhisperEncoder(AudioEncoder):
     @torch.no_grad()
     def _encode(self, x: torch.Tensor) -> torch.Tensor:
         """Whisper states ``[B, ceil(N / 320), width]`` of 16 kHz rows ``x [B, N]`` (CPU, float32)."""
+        whisper = self._whisper  # first: without the asr extra this is the BackendUnavailableError
         import ctranslate2
 
         rows = x.detach().to("cpu", torch.float32).numpy()
-        mels = np.stack([self._whisper.feature_extractor(r, padding=0) for r in rows])  # [B, 80, N // 160]
+        mels = np.stack([whisper.feature_extractor(r, padding=0) for r in rows])  # [B, 80, N // 160]
         states = []
         for start in range(0, mels.shape[-1], self._WINDOW_FRAMES):
             chunk = np.ascontiguousarray(mels[..., start:start + self._WINDOW_FRAMES], np.float32)
-            out = self._whisper.model.encode(ctranslate2.StorageView.from_array(chunk), to_cpu=True)
+            out = whisper.model.encode(ctranslate2.StorageView.from_array(chunk), to_cpu=True)
             states.append(torch.from_numpy(np.array(out)))
         return torch.cat(states, dim=1)
 
