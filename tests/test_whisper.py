@@ -248,7 +248,8 @@ def test_pocketsphinx_fallback_when_the_asr_extra_is_absent(speech_dir):
     """A subprocess where faster_whisper cannot be imported (``sys.modules[name] = None`` makes both
     ``import`` and ``importlib.util.find_spec`` fail, as when the package is not installed): recognition
     falls back to pocketsphinx, the transcript check is skipped, and asking for Whisper says what to
-    install. A subprocess, because the models and modules are per process."""
+    install, as does the shipped model with Whisper features. A subprocess, because the models and modules
+    are per process."""
     code = f"""
 import json, sys
 sys.modules["faster_whisper"] = None
@@ -261,7 +262,9 @@ out["free"] = [anim.meta["recognizer"], anim.meta["transcript_free"]]
 anim = kmtalk.animate({str(_audio(speech_dir, "praatio/mary"))!r}, "Mary rolled the barrel", method="prior")
 out["check"] = anim.meta["transcript_check"]
 for call in (lambda: recognize({str(_audio(speech_dir, "praatio/mary"))!r}, recognizer="whisper"),
-             lambda: kmtalk.animate({str(_audio(speech_dir, "praatio/mary"))!r}, language="fr", method="prior")):
+             lambda: kmtalk.animate({str(_audio(speech_dir, "praatio/mary"))!r}, language="fr", method="prior"),
+             lambda: kmtalk.animate({str(_audio(speech_dir, "praatio/mary"))!r}, "Mary rolled the barrel",
+                                    checkpoint="kmtalk-arkit-whisper")):
     try:
         call()
     except (BackendUnavailableError, TranscriptError) as exc:
@@ -278,7 +281,8 @@ print(json.dumps(out))
     assert out["available"] == "pocketsphinx"
     assert out["free"] == ["pocketsphinx", True]
     assert out["check"] is None
-    (kind1, msg1), (kind2, msg2) = out["errors"]
+    (kind1, msg1), (kind2, msg2), (kind3, msg3) = out["errors"]
     assert kind1 == BackendUnavailableError.__name__ and "pip install 'kmtalk[asr]'" in msg1
     assert kind2 == TranscriptError.__name__ and "kmtalk[asr]" in msg2 and "'fr'" in msg2
+    assert kind3 == BackendUnavailableError.__name__ and "kmtalk[asr]" in msg3  # the Whisper-feature model
     assert not out["imported"]

@@ -27,7 +27,7 @@ from ..errors import AlignmentError, CheckpointError, KmtalkError, TranscriptErr
 from ..face.animation import Animation
 from ..face.locks import Locks, read_locks_file, resolve_locks
 from .closures import locks_opening_closures
-from .learned import animate_learned, load_model, shipped_checkpoint
+from .learned import animate_learned, load_model, resolve_checkpoint, shipped_checkpoint
 from .prior import animate_prior, load_prior_tables, n_frames_for
 from .styles import PriorParams, Style, parse_styles, stylize
 from .styles.registry import StyleSpec
@@ -50,7 +50,7 @@ def _model(method: str, checkpoint: str | os.PathLike[str] | None):  # noqa: ANN
         if checkpoint is not None:
             raise KmtalkError("checkpoint= is for method='learned' or 'auto', not 'prior'")
         return None
-    path = checkpoint if checkpoint is not None else shipped_checkpoint()
+    path = resolve_checkpoint(checkpoint) if checkpoint is not None else shipped_checkpoint()
     if path is None:
         if method == "learned":
             raise CheckpointError("method='learned' needs a trained model: none is installed with this kmtalk "
@@ -249,9 +249,12 @@ def animate(
         (default: the model shipped in ``assets/models/kmtalk-arkit``).
         ``"auto"`` (default): learned when a checkpoint is available, else prior.
         Both paths keep bilabial closures and locks exact.
-    checkpoint : path, optional
+    checkpoint : path or str, optional
         A trained model folder (``model.safetensors`` + ``config.json``), e.g.
-        the output of ``kmtalk train``.
+        the output of ``kmtalk train``, or the name of a shipped model:
+        ``"kmtalk-arkit"`` (the default) or ``"kmtalk-arkit-whisper"``
+        (real-motion model with Whisper audio features; needs the ``asr``
+        extra; ``docs/training.md`` §8).
     check_transcript : bool, optional
         Compare the transcript with what the audio says
         (:func:`phoneme.hearing.check_transcript`; result in

@@ -17,6 +17,11 @@ A checkpoint is a folder with ``model.safetensors`` and ``config.json``
 talking-head video (``docs/training.md`` §7). Where it is missing,
 :func:`shipped_checkpoint` returns None and ``animate`` uses the prior.
 
+A second model ships beside it, chosen by name (``checkpoint="kmtalk-arkit-whisper"``):
+trained on captured real motion with Whisper tiny.en's encoder states as its
+audio features (``docs/training.md`` §8). It needs the ``asr`` extra, which
+holds the Whisper weights; its folder keeps only the trained projection.
+
 Examples
 --------
 >>> from kmtalk.animator.learned import shipped_checkpoint
@@ -35,20 +40,48 @@ from phoneme.assets import assets_dir
 from phoneme.keys import KeyMotion, select_keys
 from phoneme.types import Alignment
 
-from .closures import closure_locks, meet_locks
+from ..errors import CheckpointError
 from ..face.locks import Locks, apply_locks
+from .closures import closure_locks, meet_locks
 from .prior import PriorTables
 
-__all__ = ["SHIPPED_MODEL", "shipped_checkpoint", "load_model", "animate_learned"]
+__all__ = ["SHIPPED_MODEL", "SHIPPED_MODELS", "shipped_checkpoint", "resolve_checkpoint", "load_model",
+           "animate_learned"]
 
-#: Where the shipped ARKit model lives, below the assets folder.
-SHIPPED_MODEL = ("models", "kmtalk-arkit")
+#: Every model that ships, by the name ``checkpoint=`` accepts; the first is the default.
+SHIPPED_MODELS = ("kmtalk-arkit", "kmtalk-arkit-whisper")
+#: Where the default ARKit model lives, below the assets folder.
+SHIPPED_MODEL = ("models", SHIPPED_MODELS[0])
 
 
-def shipped_checkpoint() -> Path | None:
-    """The bundled trained model's folder, or None when no model ships."""
-    path = assets_dir().joinpath(*SHIPPED_MODEL)
+def shipped_checkpoint(name: str = SHIPPED_MODELS[0]) -> Path | None:
+    """A bundled trained model's folder (default: the default model), or None when it does not ship.
+
+    Examples
+    --------
+    >>> shipped_checkpoint("kmtalk-arkit-whisper").name  # doctest: +SKIP
+    'kmtalk-arkit-whisper'
+    """
+    path = assets_dir() / "models" / name
     return path if (path / "model.safetensors").is_file() and (path / "config.json").is_file() else None
+
+
+def resolve_checkpoint(checkpoint: str | os.PathLike[str]) -> str | os.PathLike[str]:
+    """``checkpoint=`` as a folder: a shipped model's name (:data:`SHIPPED_MODELS`) unless a folder of
+    that name exists here; anything else is returned as given (a ``kmtalk train`` output).
+
+    Examples
+    --------
+    >>> str(resolve_checkpoint("runs/mine/checkpoint"))
+    'runs/mine/checkpoint'
+    """
+    name = os.fspath(checkpoint)
+    if name in SHIPPED_MODELS and not Path(name).exists():
+        path = shipped_checkpoint(name)
+        if path is None:
+            raise CheckpointError(f"the shipped model {name!r} is missing from this kmtalk's assets")
+        return path
+    return checkpoint
 
 
 @lru_cache(maxsize=4)

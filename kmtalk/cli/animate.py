@@ -99,8 +99,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "'articulation:lip=1.3', 'emotion:happy=0.5', 'head' (see docs/styles.md)")
     p.add_argument("--method", choices=("auto", "prior", "learned"), default="auto",
                    help="auto (default): the trained model when one is available, else the prior")
-    p.add_argument("--checkpoint", type=Path, metavar="DIR",
-                   help="a trained model folder (from 'kmtalk train') for the learned method")
+    p.add_argument("--checkpoint", type=Path, metavar="DIR|NAME",
+                   help="a trained model folder (from 'kmtalk train') for the learned method, or a shipped "
+                        "model: kmtalk-arkit (default) or kmtalk-arkit-whisper (needs the asr extra)")
     p.add_argument("--lexicon", type=Path, metavar="FILE", help="your own viseme lexicon (JSON)")
     p.add_argument("--aligner", default="auto", help="forced-aligner backend (default: auto)")
     p.add_argument("--language", default="en", help="language code (default: en)")

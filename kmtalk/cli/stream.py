@@ -46,7 +46,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="repeatable: 'jaw=1.2,lip=0.8', 'emotion:happy=0.5', 'head' (see docs/styles.md)")
     p.add_argument("--method", choices=("auto", "prior", "learned"), default="auto",
                    help="auto (default): the trained model when one is available, else the prior")
-    p.add_argument("--checkpoint", type=Path, metavar="DIR", help="a trained model folder for --method learned")
+    p.add_argument("--checkpoint", type=Path, metavar="DIR|NAME",
+                   help="a trained model folder for --method learned, or a shipped model's name (kmtalk-arkit-whisper)")
     p.add_argument("--seed", type=int, default=0, help="seed of random styles such as 'head' (default: 0)")
     p.add_argument("-o", "--output", type=Path,
                    help="also write what was streamed (.npz, .csv, .json, .glb … as kmtalk animate)")
