@@ -8,6 +8,7 @@ module-scoped folder so the one real clip is tracked once.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -355,3 +356,34 @@ def test_capture_folder_writes_npz_per_clip_and_manifest(bad_videos: dict[str, P
     assert take.meta["uncaptured"] == ["tongueOut"] and take.head_pose is not None and take.audio is not None
     manifest = json.loads((tmp_path / "corpus" / "manifest.json").read_text())
     assert [c["name"] for c in manifest["clips"]] == ["bars", "talk"]
+
+
+def test_capture_train_capture_in_one_process(clip: Path) -> None:
+    """Capture, a PyTorch Lightning fit, capture again, in one fresh process. Lightning restores every
+    signal handler from Python's record at the end of ``fit``; MediaPipe had set SIGPROF to ignored in C,
+    so the second capture's profiling timers used to kill the process ("Profiling timer expired", exit
+    155). A subprocess, because a failure ends the process."""
+    code = f"""
+import torch, pytorch_lightning as pl
+import kmtalk
+kmtalk.capture({str(clip)!r}, calibrate=None)
+
+class M(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.l = torch.nn.Linear(4, 1)
+    def training_step(self, batch, i):
+        return self.l(batch[0]).pow(2).mean()
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+data = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.randn(8, 4)), batch_size=4)
+pl.Trainer(max_steps=2, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+           enable_model_summary=False).fit(M(), data)
+print("frames", kmtalk.capture({str(clip)!r}, calibrate=None).n_frames)
+"""
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
+                          env={**os.environ, "PYTHONPATH": str(root)}, check=False, timeout=600)
+    assert proc.returncode == 0, (proc.returncode, proc.stderr[-1500:])
+    assert proc.stdout.strip().splitlines()[-1] == "frames 183"

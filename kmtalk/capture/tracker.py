@@ -90,6 +90,26 @@ def _native_stderr_quiet() -> Any:
         os.close(saved)
 
 
+def _agree_sigprof_is_ignored() -> None:
+    """Tell Python that SIGPROF is ignored, as MediaPipe's graph sets it natively.
+
+    MediaPipe's graph threads start CPU-profiling timers (SIGPROF every 10 ms, seen with strace)
+    and set SIGPROF to ignored in C, which Python's record of the handlers does
+    not see. A library that later restores every signal from that record puts
+    SIGPROF back to its default, and the next capture kills the process
+    ("Profiling timer expired"): PyTorch Lightning does so at the end of every
+    ``fit`` (``_SignalConnector.teardown``), so capture, train, capture in one
+    process died (``tests/test_capture.py``). Setting it here, from the main
+    thread and only when nobody installed a SIGPROF handler, makes the record
+    match. A default SIGPROF only ever ends the process.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGPROF) == signal.SIG_DFL:
+        signal.signal(signal.SIGPROF, signal.SIG_IGN)
+
+
 def require_capture_deps() -> None:
     """Raise :class:`~kmtalk.errors.BackendUnavailableError` unless mediapipe and av import.
 
@@ -209,6 +229,7 @@ class FaceTracker:
         except ImportError as exc:
             raise BackendUnavailableError(f"video capture needs mediapipe ({exc}); {INSTALL_HINT}") from None
         self._mp = mp
+        _agree_sigprof_is_ignored()
         options = vision.FaceLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(path)),
             running_mode=vision.RunningMode.VIDEO,
