@@ -249,6 +249,22 @@ def cmd_folds(args: argparse.Namespace) -> None:
         print(f"fold {k}: {sum(r['duration'] for r in clips):5.0f} s, {len(clips):2d} clips: {', '.join(groups)}")
 
 
+def candidate_steps(args: argparse.Namespace) -> dict[str, int]:
+    """Training steps of each trained stage, from ``--steps-scratch`` / ``--steps-finetune``."""
+    return {"real": args.steps_scratch, "whisper-real": args.steps_scratch, "synthetic+real": args.steps_finetune}
+
+
+def build_candidate(cand: str, view: Path, corpus: Path, out: Path, synthetic: Path, steps: dict[str, int],
+                    rows: list[dict], command: str = "benchmarks/real_motion.py aperture stage") -> Path:
+    """A candidate's checkpoint under ``out``: its training run, then for ``...+aperture`` the aperture
+    stage on ``rows`` (both reused when finished)."""
+    stem = cand.removesuffix("+aperture")
+    base = train_candidate(stem, view, out / stem.replace("+", "-"), synthetic, steps)
+    if stem == cand:
+        return base
+    return aperture_finetune(base, corpus, rows, out / cand.replace("+", "-"), command=command)
+
+
 def cmd_run(args: argparse.Namespace) -> None:
     import torch
 
@@ -257,7 +273,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     rows = manifest(args.corpus)
     folds = make_folds(rows, args.folds)
-    steps = {"real": args.steps_scratch, "whisper-real": args.steps_scratch, "synthetic+real": args.steps_finetune}
+    steps = candidate_steps(args)
     rig = kmtalk.default_rig()
     lips = np.asarray(rig.regions["lips"])
     models = ["prior", "shipped", "synthetic", *args.candidates]
@@ -267,16 +283,10 @@ def cmd_run(args: argparse.Namespace) -> None:
             continue
         view = fold_view(args.corpus, rows, set(groups), args.runs / f"fold{k}" / "data")
         ckpt = {"prior": None, "shipped": args.shipped, "synthetic": args.synthetic}
+        train_rows = [r for r in rows if r["group"] not in groups]
         for cand in args.candidates:
-            run = args.runs / f"fold{k}" / cand.replace("+", "-")
-            if cand.endswith("+aperture"):  # the aperture stage on top of another candidate's run
-                stem = cand.removesuffix("+aperture")
-                base = train_candidate(stem, view, args.runs / f"fold{k}" / stem.replace("+", "-"),
-                                       args.synthetic, steps)
-                ckpt[cand] = aperture_finetune(base, args.corpus, [r for r in rows if r["group"] not in groups],
-                                               run)
-            else:
-                ckpt[cand] = train_candidate(cand, view, run, args.synthetic, steps)
+            ckpt[cand] = build_candidate(cand, view, args.corpus, args.runs / f"fold{k}", args.synthetic, steps,
+                                         train_rows)
         if args.train_only:
             continue
         for row in (r for r in rows if r["group"] in groups):
@@ -308,15 +318,9 @@ def cmd_final(args: argparse.Namespace) -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    rows = manifest(args.corpus)
-    stem = args.candidate.removesuffix("+aperture")
-    steps = {"real": args.steps_scratch, "whisper-real": args.steps_scratch, "synthetic+real": args.steps_finetune}
-    base = train_candidate(stem, args.corpus, args.out / stem.replace("+", "-"), args.synthetic, steps)
-    if stem == args.candidate:
-        print(base)
-        return
     command = "python benchmarks/real_motion.py " + " ".join(sys.argv[1:])  # the shipped model's recipe
-    print(aperture_finetune(base, args.corpus, rows, args.out / args.candidate.replace("+", "-"), command=command))
+    print(build_candidate(args.candidate, args.corpus, args.corpus, args.out, args.synthetic, candidate_steps(args),
+                          manifest(args.corpus), command=command))
 
 
 def cmd_plot(args: argparse.Namespace) -> None:
